@@ -1,0 +1,58 @@
+"""The `authority` command: one module per verb, each a thin layer over the pipeline.
+
+Exit codes: 0 ok / permitted, 1 user error (bad spec, bad input), 2 usage error,
+3 a decision other than permitted (`decide`) or a failed case (`test`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+
+# verb -> module; each module has `help`, `add_arguments(parser)` and `run(args) -> int`, and
+# imports what it needs inside `run` so that start-up stays quick.
+VERBS = {
+    "check": "check",
+    "fmt": "fmt",
+    "decide": "decide",
+}
+
+EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_DECISION = 0, 1, 2, 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="authority",
+        description="Write laws that grant powers by threat, and check operations against them.",
+        epilog="exit codes: 0 ok or permitted, 1 bad spec or input, 2 usage error, "
+        "3 a decision other than permitted or a failed case",
+    )
+    parser.add_argument("--version", action="version", version=f"authority-dsl {__version__}")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    sub.required = True
+    for verb, module_name in VERBS.items():
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        p = sub.add_parser(verb, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._module.run(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Input helpers shared by the verbs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..operation import Operation
+
+
+class OperationInputError(Exception):
+    """An operation that cannot be read; the message says where."""
+
+
+def read_operation(source: str) -> Operation:
+    """Read one operation from a JSON file, stdin (`-`), or a DSL file with one operation block."""
+    from ..diagnostics import DiagnosticError
+    from ..operation import OperationError, from_spec, loads
+    from ..source import decode
+
+    name = "<stdin>" if source == "-" else source
+    try:
+        data = sys.stdin.buffer.read() if source == "-" else _read_bytes(Path(source))
+        text = decode(data, name)
+    except DiagnosticError as exc:
+        d = exc.diagnostics[0]
+        raise OperationInputError(f"{d.span}: {d.message}") from None
+    if source.endswith(".auth") or (text.lstrip()[:1] not in ("{", "[", "")):
+        from ..ast import OperationSpec
+        from ..parser import parse
+
+        try:
+            module = parse(text, name)
+        except DiagnosticError as exc:
+            d = exc.diagnostics[0]
+            raise OperationInputError(f"{d.span}: {d.message}") from None
+        ops = [i for i in module.items if isinstance(i, OperationSpec)]
+        if len(ops) != 1:
+            raise OperationInputError(f"{name}: expected exactly one `operation` block, "
+                                      f"found {len(ops)}")
+        try:
+            return from_spec(ops[0])
+        except OperationError as exc:
+            raise OperationInputError(f"{ops[0].span}: {exc.message}") from None
+    try:
+        return loads(text)
+    except OperationError as exc:
+        raise OperationInputError(f"{name}: {exc.path}: {exc.message}") from None
+
+
+def _read_bytes(path: Path) -> bytes:
+    from ..diagnostics import DiagnosticError, Span, error
+
+    where = Span(str(path), 1, 1, 1, 1)
+    try:
+        if path.is_dir():
+            raise DiagnosticError([error("bad-input", f"`{path}` is a directory", where)])
+        if path.stat().st_size > 16 * 1024 * 1024:
+            raise DiagnosticError([error("bad-input", "operation file is larger than 16 MiB",
+                                         where)])
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise DiagnosticError([error("bad-input", f"file `{path}` not found", where)]) from None
+    except OSError as exc:
+        raise DiagnosticError([error("bad-input", f"`{path}` cannot be read: "
+                                     f"{exc.strerror or exc}", where)]) from None

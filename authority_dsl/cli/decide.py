@@ -1,0 +1,49 @@
+"""`authority decide SPEC OPERATION`: one verdict with its explanation."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "decide one operation (JSON file, - for stdin, or a DSL operation file) under a law"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", metavar="SPEC", help="the law (.auth)")
+    p.add_argument("operation", metavar="OPERATION",
+                   help="an operation: a .json file, - for JSON on stdin, or an .auth file "
+                   "holding one `operation { ... }` block")
+    p.add_argument("--json", action="store_true", help="print the decision record as JSON")
+    p.add_argument("--no-trace", action="store_true", help="leave the reasoning steps out")
+    p.add_argument("--reference", action="store_true",
+                   help="use the reference interpreter instead of the compiled evaluator")
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from ..checker import load_law
+    from ..engine import compile_law
+    from ..engine.reference import decide as reference_decide
+    from ..render import print_decision, print_diagnostics, stderr_console
+    from .common import OperationInputError, read_operation
+
+    console = stderr_console()
+    law, diags = load_law(args.spec)
+    if law is None:
+        print_diagnostics(console, [d for d in diags if d.is_error])
+        console.print(f"{args.spec}: the law has errors; run `authority check` for details",
+                      highlight=False)
+        return 1
+    try:
+        op = read_operation(args.operation)
+    except OperationInputError as exc:
+        console.print(f"error: {exc}", highlight=False, markup=False)
+        return 1
+    decision = reference_decide(law, op) if args.reference else compile_law(law).decide(op)
+    if args.json:
+        sys.stdout.write(decision.dumps() + "\n")
+    else:
+        from rich.console import Console
+
+        print_decision(Console(highlight=False), decision, trace=not args.no_trace)
+    return 0 if decision.verdict == "permitted" else 3

@@ -1,0 +1,101 @@
+"""The decision record: verdict, what authorised each capability, what is missing, why not.
+
+Both evaluators return this type; its JSON form (DESIGN.md) is deterministic to the byte.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import attrs
+
+PERMITTED, REQUIRES, DENIED = "permitted", "requires", "denied"
+VERDICTS = (PERMITTED, REQUIRES, DENIED)
+RANK = {PERMITTED: 0, REQUIRES: 1, DENIED: 2}
+
+# Violation codes, documented in docs/decisions.md.
+VIOLATION_CODES = (
+    "law-not-in-force",
+    "unknown-name",
+    "missing-threat",
+    "threat-not-in-force",
+    "nothing-to-decide",
+    "prohibited",
+    "no-legal-basis",
+    "duration-missing",
+    "duration-exceeded",
+    "retention-exceeded",
+    "cannot-evaluate",
+    "sharing-not-allowed",
+    "sharing-forbidden",
+)
+
+
+@attrs.frozen
+class Authorised:
+    capability: str
+    power: str
+    cites: str | None
+
+
+@attrs.frozen
+class Missing:
+    requirement: str
+    kind: str  # safeguard | assessment
+    power: str  # the power or share rule that imposes it
+    cites: str | None
+    because: str | None = None  # the `when` condition that made it necessary
+    note: str | None = None  # e.g. an approval dated after the start
+
+
+@attrs.frozen
+class Violation:
+    code: str
+    message: str
+    cites: str | None = None
+    help: str | None = None
+
+
+@attrs.frozen
+class Decision:
+    operation: str
+    verdict: str
+    law: dict[str, str] = attrs.field(eq=False, hash=False)
+    authorised: tuple[Authorised, ...] = ()
+    missing: tuple[Missing, ...] = ()
+    violations: tuple[Violation, ...] = ()
+    alternatives: tuple[str, ...] = ()
+    trace: tuple[str, ...] = attrs.field(default=(), eq=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation,
+            "verdict": self.verdict,
+            "law": dict(self.law),
+            "authorised": [attrs.asdict(a) for a in self.authorised],
+            "missing": [_drop_none(attrs.asdict(m)) for m in self.missing],
+            "violations": [_drop_none(attrs.asdict(v)) for v in self.violations],
+            "alternatives": list(self.alternatives),
+            "trace": list(self.trace),
+        }
+
+    def dumps(self) -> str:
+        return dumps(self.to_json())
+
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None or k == "cites"}
+
+
+def dumps(value: object) -> str:
+    """Canonical JSON: sorted keys, no extra spaces, UTF-8 kept readable."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def verdict_of(missing: tuple[Missing, ...], violations: tuple[Violation, ...]) -> str:
+    if violations:
+        return DENIED
+    if missing:
+        return REQUIRES
+    return PERMITTED

@@ -1,0 +1,117 @@
+"""Durations and validity windows with calendar arithmetic.
+
+Months and years are calendar periods counted from a start date (3 months from 31 January ends on
+30 April); they are never converted to a fixed number of days.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import enum
+import re
+
+import attrs
+
+
+class Unit(enum.Enum):
+    HOURS = "hours"
+    DAYS = "days"
+    WEEKS = "weeks"
+    MONTHS = "months"
+    YEARS = "years"
+
+
+_SINGULAR = {u.value[:-1]: u for u in Unit}
+_PLURAL = {u.value: u for u in Unit}
+# Amounts beyond this are absurd for a law and would overflow date arithmetic.
+MAX_AMOUNT = 100_000
+_DURATION_RE = re.compile(r"^\s*(\d{1,30})\s*([A-Za-z]+)\s*$")
+
+
+def parse_unit(text: str) -> Unit | None:
+    return _PLURAL.get(text) or _SINGULAR.get(text)
+
+
+@attrs.frozen(order=False)
+class Duration:
+    """An amount of calendar units, e.g. `3 months`."""
+
+    amount: int
+    unit: Unit
+
+    def __str__(self) -> str:
+        name = self.unit.value if self.amount != 1 else self.unit.value[:-1]
+        return f"{self.amount} {name}"
+
+    def end(self, start: dt.datetime) -> dt.datetime:
+        """The moment this duration ends when it starts at `start` (calendar arithmetic)."""
+        if self.unit is Unit.HOURS:
+            return start + dt.timedelta(hours=self.amount)
+        if self.unit is Unit.DAYS:
+            return start + dt.timedelta(days=self.amount)
+        if self.unit is Unit.WEEKS:
+            return start + dt.timedelta(weeks=self.amount)
+        months = self.amount * (12 if self.unit is Unit.YEARS else 1)
+        return add_months(start, months)
+
+    def end_date(self, start: dt.date) -> dt.datetime:
+        return self.end(dt.datetime(start.year, start.month, start.day))
+
+    def compare(self, other: Duration, start: dt.date) -> int:
+        """-1, 0 or 1 as this duration ends before, with or after `other`, both from `start`."""
+        if self.unit is other.unit:
+            return (self.amount > other.amount) - (self.amount < other.amount)
+        a, b = self.end_date(start), other.end_date(start)
+        return (a > b) - (a < b)
+
+
+def add_months(start: dt.datetime, months: int) -> dt.datetime:
+    """Add calendar months, clamping the day to the end of the target month."""
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    if year > dt.MAXYEAR:
+        return dt.datetime.max
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return start.replace(year=year, month=month, day=day)
+
+
+def parse_duration(text: str) -> Duration:
+    """Parse `3 months`; raises ValueError with a readable message."""
+    m = _DURATION_RE.match(text)
+    if not m:
+        raise ValueError(f"`{text}` is not a duration like `3 months`")
+    unit = parse_unit(m.group(2).lower())
+    if unit is None:
+        raise ValueError(f"unknown unit `{m.group(2)}`; use hours, days, weeks, months or years")
+    amount = int(m.group(1))
+    if amount > MAX_AMOUNT:
+        raise ValueError(f"duration `{text}` is too long (at most {MAX_AMOUNT} {unit.value})")
+    return Duration(amount, unit)
+
+
+def parse_date(text: str) -> dt.date:
+    """Parse an ISO date `YYYY-MM-DD`; raises ValueError with a readable message."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ValueError(f"`{text}` is not a date like `2027-01-31`")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"`{text}` is not a valid calendar date") from None
+
+
+@attrs.frozen
+class Validity:
+    """An inclusive window of dates; either end may be open."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    def contains(self, day: dt.date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+    def __str__(self) -> str:
+        return f"{self.start or ''} .. {self.end or ''}".strip()
+
+
+ALWAYS = Validity()

@@ -1,0 +1,192 @@
+"""Steps both evaluators share: name checks (fail closed), facts, timing and the final record."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+
+from ..conditions import Facts, ShareFacts
+from ..decision import Authorised, Decision, Missing, Violation, verdict_of
+from ..model import Law, PowerDef
+from ..operation import Operation
+from . import messages
+
+Problem = tuple[str, Violation]
+
+
+@attrs.define
+class Outcome:
+    """What an evaluator has found so far for one operation."""
+
+    authorised: list[Authorised] = attrs.field(factory=list)
+    missing: list[Missing] = attrs.field(factory=list)
+    violations: list[Violation] = attrs.field(factory=list)
+    alternatives: list[str] = attrs.field(factory=list)
+    trace: list[str] = attrs.field(factory=list)
+
+    def step(self, text: str) -> None:
+        self.trace.append(text)
+
+
+@attrs.frozen
+class Option:
+    """Using one power (or share rule): its limit problems and its missing requirements."""
+
+    rule: str
+    cites: str | None
+    problems: tuple[Problem, ...]
+    missing: tuple[Missing, ...]
+    power: PowerDef | None = None
+
+
+def check_names(law: Law, op: Operation, out: Outcome) -> frozenset[str]:
+    """Every name the operation uses must be declared (fail closed); returns its capabilities."""
+    bad = out.violations
+    if op.threat is not None and op.threat not in law.threats:
+        bad.append(messages.unknown("threat", op.threat, law.threats))
+    capabilities: set[str] = set()
+    if op.technique is not None:
+        if op.technique in law.techniques:
+            capabilities |= law.techniques[op.technique]
+        elif op.technique in law.capabilities:
+            bad.append(Violation("unknown-name", f"`{op.technique}` is a capability, not a "
+                                 "technique", None, "list it under `capabilities`"))
+        else:
+            bad.append(messages.unknown("technique", op.technique, law.techniques))
+    for name in op.capabilities:
+        if name in law.capabilities:
+            capabilities.add(name)
+        else:
+            bad.append(messages.unknown("capability", name, law.capabilities))
+    for subject in op.subjects:
+        for name in subject.protected:
+            if name not in law.protected:
+                bad.append(messages.unknown("protected category", name, law.protected))
+    requirements = [*law.safeguards, *law.assessments]
+    for approval in op.approvals:
+        if approval.safeguard not in law.safeguards:
+            bad.append(messages.unknown("safeguard", approval.safeguard, law.safeguards))
+    for name in op.assessments:
+        if name not in law.assessments:
+            bad.append(messages.unknown("assessment", name, law.assessments))
+    for sharing in op.sharing:
+        if sharing.recipient not in law.recipients:
+            bad.append(messages.unknown("recipient", sharing.recipient, law.recipients))
+        for name in sharing.with_:
+            if name not in law.safeguards and name not in law.assessments:
+                bad.append(messages.unknown("safeguard or assessment", name, requirements))
+    if capabilities and op.threat is None:
+        bad.append(Violation("missing-threat", "the operation names no threat", None,
+                             "powers are granted for threats: add `threat`"))
+    if not capabilities and not op.sharing and not bad:
+        bad.append(Violation("nothing-to-decide", "the operation names no technique, capability "
+                             "or sharing", None))
+    return frozenset(capabilities)
+
+
+def facts_of(law: Law, op: Operation, capabilities: frozenset[str]) -> Facts:
+    caps = [law.capabilities[c] for c in capabilities]
+    threat = law.threats.get(op.threat or "")
+    return Facts(
+        threat=op.threat or "",
+        severity=threat.severity if threat else 0,
+        capabilities=capabilities,
+        intrusion=max((c.intrusion for c in caps), default=0),
+        scope="bulk" if any(c.scope == "bulk" for c in caps) else "targeted",
+        protected=frozenset(p for s in op.subjects for p in s.protected),
+        duration=op.duration,
+        retention=op.retention,
+        urgent=op.urgent,
+        date=op.date,
+        service=op.service,
+        recipients=frozenset(s.recipient for s in op.sharing),
+        shares=tuple(ShareFacts(s.recipient, s.country, s.data, law.recipients[s.recipient])
+                     for s in op.sharing),
+        ancestors=law.ancestors,
+    )
+
+
+def obtained(law: Law, op: Operation) -> frozenset[str]:
+    """Safeguards obtained in time, and assessments made."""
+    have = set(op.assessments)
+    for approval in op.approvals:
+        if timely(law, op, approval.safeguard, approval.date):
+            have.add(approval.safeguard)
+    return frozenset(have)
+
+
+def timely(law: Law, op: Operation, safeguard: str, date: object) -> bool:
+    """Prior by default; within the safeguard's urgent window after the start when urgent."""
+    if date is None or date <= op.date:  # type: ignore[operator]
+        return True
+    window = law.safeguards[safeguard].urgent_within
+    return bool(op.urgent and window is not None and
+                date <= window.end_date(op.date).date())  # type: ignore[operator]
+
+
+def requirement_missing(law: Law, name: str, because: str | None, rule: str, cites: str | None,
+                        op: Operation) -> Missing:
+    late = [a.date for a in op.approvals if a.safeguard == name and a.date is not None]
+    note = None
+    if late:
+        window = law.safeguards[name].urgent_within if name in law.safeguards else None
+        note = f"approval dated {max(late)} is after the start {op.date}" + (
+            f" and outside the urgent window of {window}" if window and op.urgent else "")
+    return Missing(name, law.requirement_kind(name), rule, cites, because, note)
+
+
+def limit_problems(power: PowerDef, op: Operation) -> Iterable[Problem]:
+    if power.max_duration is not None:
+        if op.duration is None:
+            yield "duration-missing", messages.duration_missing(power)
+        elif op.duration.compare(power.max_duration, op.date) > 0:
+            yield "duration-exceeded", messages.too_long(
+                "duration", "", op.duration, power, power.max_duration)[0]
+    if power.retention is not None and op.retention is not None and \
+            op.retention.compare(power.retention, op.date) > 0:
+        yield "retention-exceeded", messages.too_long(
+            "retention", "", op.retention, power, power.retention)[0]
+
+
+def report_failed_options(capability: str, options: list[Option], out: Outcome, op: Operation,
+                          ) -> None:
+    """No power is usable within its limits: say why, and name the most generous limit."""
+    best = min(options, key=lambda o: (len(o.problems), o.rule))
+    for code, violation in best.problems:
+        if code in ("duration-exceeded", "retention-exceeded"):
+            kind = "duration" if code == "duration-exceeded" else "retention"
+            stated = op.duration if kind == "duration" else op.retention
+            limits = [(o.power, getattr(o.power, "max_duration" if kind == "duration"
+                                        else "retention")) for o in options if o.power]
+            longest_power, longest = max(
+                ((p, d) for p, d in limits if d is not None),
+                key=lambda pd: (pd[1].end_date(op.date), pd[0].name))
+            own = getattr(best.power, "max_duration" if kind == "duration" else "retention")
+            assert stated is not None and best.power is not None
+            violation = messages.too_long(kind, capability, stated, best.power, own)[0]
+            alternative = messages.too_long(kind, capability, stated, longest_power, longest)[1]
+            out.alternatives.append(alternative)
+        out.violations.append(violation)
+
+
+def finish(law: Law, op: Operation, out: Outcome) -> Decision:
+    """Normalise the outcome into a deterministic decision record."""
+    missing: dict[str, Missing] = {}
+    for m in sorted(out.missing, key=lambda m: (m.requirement, m.power)):
+        missing.setdefault(m.requirement, m)
+    violations = sorted(set(out.violations), key=lambda v: (v.code, v.message))
+    authorised = tuple(sorted(out.authorised, key=lambda a: a.capability))
+    missing_t = tuple(missing.values())
+    verdict = verdict_of(missing_t, tuple(violations))
+    out.step(f"verdict: {verdict}")
+    return Decision(
+        operation=op.id,
+        verdict=verdict,
+        law=law.info,
+        authorised=authorised,
+        missing=missing_t,
+        violations=tuple(violations),
+        alternatives=tuple(sorted(set(out.alternatives))),
+        trace=tuple(out.trace),
+    )

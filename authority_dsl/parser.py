@@ -1,0 +1,591 @@
+"""Source text -> frozen AST. The only module that touches lark.
+
+The grammar is built once per process. Declarations use generic `name: value` fields in the grammar;
+this module checks each field against the declaration's schema (so a misspelt field gets a located
+message with a suggestion) and builds the typed AST.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Iterator
+from importlib import resources
+from typing import Any
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from . import ast
+from .diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean, error
+from .durations import MAX_AMOUNT, Duration, Validity, parse_unit
+
+MAX_NAME_LENGTH = 200
+MAX_TREE_DEPTH = 200
+
+_comments: list[Token] = []
+
+
+@functools.cache
+def _lark() -> Lark:
+    text = resources.files("authority_dsl").joinpath("grammar/authority.lark").read_text("utf-8")
+    return Lark(
+        text,
+        parser="lalr",
+        propagate_positions=True,
+        strict=True,
+        maybe_placeholders=False,
+        lexer_callbacks={"COMMENT": _comments.append},
+    )
+
+
+def grammar_text() -> str:
+    return resources.files("authority_dsl").joinpath("grammar/authority.lark").read_text("utf-8")
+
+
+def parse(text: str, file: str = "<string>") -> ast.Module:
+    """Parse a whole source file; raises DiagnosticError with every problem found."""
+    _comments.clear()
+    try:
+        tree = _lark().parse(text)
+    except UnexpectedInput as exc:
+        raise DiagnosticError([_syntax_error(exc, text, file)]) from None
+    comments = tuple(_comment(tok, text) for tok in _comments)
+    _comments.clear()
+    deep = _too_deep(tree)
+    if deep is not None:
+        raise DiagnosticError(
+            [
+                error(
+                    "too-deep",
+                    f"nesting is deeper than {MAX_TREE_DEPTH} levels",
+                    _span(deep, file),
+                    "split the condition into named parts or simplify it",
+                )
+            ]
+        )
+    builder = _Builder(file)
+    items = tuple(builder.item(child) for child in tree.children)
+    if builder.diagnostics:
+        raise DiagnosticError(builder.diagnostics)
+    return ast.Module(items, file=file, comments=comments)
+
+
+def parse_condition(text: str, file: str = "<string>") -> ast.Expr:
+    """Parse a single condition, for tools that take one on the command line."""
+    module = parse(f"forbid _ {{ when {text} }}", file)
+    prohibition = module.items[0]
+    assert isinstance(prohibition, ast.Prohibition) and prohibition.condition is not None
+    return prohibition.condition
+
+
+# ---- errors -----------------------------------------------------------------------------------
+
+_TOKEN_NAMES = {
+    "NAME": "a name",
+    "STRING": "a string",
+    "INT": "a number",
+    "DATE": "a date",
+    "UNIT": "a unit (hours, days, weeks, months, years)",
+    "COMPARATOR": "a comparison",
+    "LBRACE": "`{`",
+    "RBRACE": "`}`",
+    "LPAR": "`(`",
+    "RPAR": "`)`",
+    "COLON": "`:`",
+    "COMMA": "`,`",
+    "EQUAL": "`=`",
+    "DOT": "`.`",
+    "__ANON_0": "`->`",
+    "__ANON_1": "`..`",
+}
+
+
+def _describe_expected(names: set[str]) -> str:
+    words = []
+    for name in names:
+        if name in _TOKEN_NAMES:
+            words.append(_TOKEN_NAMES[name])
+        elif name.isupper() and name.isalpha():
+            words.append(f"`{name.lower()}`")
+        else:
+            words.append(name.lower())
+    words = sorted(set(words))
+    if len(words) > 8:
+        words = words[:8] + ["..."]
+    return ", ".join(words)
+
+
+def _syntax_error(exc: UnexpectedInput, text: str, file: str) -> Diagnostic:
+    line = getattr(exc, "line", None) or 1
+    column = getattr(exc, "column", None) or 1
+    if isinstance(exc, UnexpectedCharacters):
+        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        if ch == '"':
+            message = "unterminated string"
+            help_text = "close the string with `\"` on the same line"
+        else:
+            message = f"unexpected character `{ch}`" if ch.isprintable() else (
+                f"unexpected character U+{ord(ch):04X}"
+            )
+            help_text = None
+        return error("syntax-error", message, Span(file, line, column, line, column + 1), help_text)
+    if isinstance(exc, UnexpectedEOF) or (
+        isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
+    ):
+        expected = _describe_expected(set(exc.expected))  # type: ignore[attr-defined]
+        lines = text.splitlines() or [""]
+        line, column = len(lines), len(lines[-1]) + 1
+        return error(
+            "syntax-error",
+            "unexpected end of file",
+            Span(file, line, column, line, column),
+            f"expected {expected}" if expected else None,
+        )
+    assert isinstance(exc, UnexpectedToken)
+    tok = exc.token
+    shown = str(tok)
+    if len(shown) > 40:
+        shown = shown[:37] + "..."
+    expected = _describe_expected(set(exc.expected))
+    end_column = column + max(1, len(str(tok).split("\n")[0]))
+    return error(
+        "syntax-error",
+        f"unexpected `{shown}`",
+        Span(file, line, column, line, end_column),
+        f"expected {expected}" if expected else None,
+    )
+
+
+def _comment(tok: Token, text: str) -> ast.Comment:
+    line, column = tok.line or 1, tok.column or 1
+    start = text.rfind("\n", 0, tok.start_pos or 0) + 1
+    own_line = text[start : tok.start_pos].strip() == ""
+    return ast.Comment(line, column, str(tok).rstrip(), own_line)
+
+
+def _too_deep(tree: Tree[Token]) -> Tree[Token] | None:
+    stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_TREE_DEPTH:
+            return node
+        stack.extend((c, depth + 1) for c in node.children if isinstance(c, Tree))
+    return None
+
+
+def _span(node: Tree[Token] | Token, file: str) -> Span:
+    if isinstance(node, Token):
+        line, column = node.line or 1, node.column or 1
+        return Span(file, line, column, node.end_line or line, node.end_column or column)
+    meta = node.meta
+    if getattr(meta, "empty", True):
+        return Span(file, 1, 1, 1, 1)
+    return Span(file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+# ---- building the AST -------------------------------------------------------------------------
+
+# field kinds: string, int, bool, date, duration, validity, name, names, dated, set
+_COMMON = {"description": "string", "cites": "string"}
+SCHEMAS: dict[type, dict[str, str]] = {
+    ast.Law: {"id": "string", "version": "string", "jurisdiction": "string",
+              "in_force": "validity", **_COMMON},
+    ast.Register: {"version": "string", "description": "string"},
+    ast.Threat: {"description": "string", "severity": "int", "cites": "string",
+                 "valid": "validity"},
+    ast.Capability: {"description": "string", "intrusion": "int", "scope": "name",
+                     "cites": "string"},
+    ast.Technique: dict(_COMMON),
+    ast.Protected: dict(_COMMON),
+    ast.Safeguard: {"by": "name", "urgent_within": "duration", **_COMMON},
+    ast.Assessment: dict(_COMMON),
+    ast.Recipient: {"description": "string", "foreign": "bool", "cites": "string"},
+    ast.Power: {"threats": "names", "capabilities": "names", "requires": "names",
+                "max_duration": "duration", "renewable": "bool", "retention": "duration",
+                **_COMMON, "valid": "validity"},
+    ast.Prohibition: {**_COMMON, "valid": "validity"},
+    ast.ShareRule: {"recipients": "names", "requires": "names", "guarantees": "names",
+                    **_COMMON, "valid": "validity"},
+    ast.Principle: {"requires": "names", "deny": "bool", **_COMMON},
+    ast.OperationSpec: {"date": "date", "service": "string", "threat": "name",
+                        "technique": "name", "capabilities": "names", "duration": "duration",
+                        "urgent": "bool", "retention": "duration", "approvals": "dated",
+                        "assessments": "names"},
+    ast.SubjectSpec: {"protected": "names"},
+    ast.SharingSpec: {"country": "string", "data": "name", "with": "names"},
+    ast.Case: {"expect": "name", "powers": "names", "missing": "names", "violation": "string",
+               "source": "string"},
+}
+# Member kinds each declaration accepts besides plain fields.
+MEMBERS: dict[type, set[str]] = {
+    ast.Power: {"when_requires"},
+    ast.ShareRule: {"when_requires", "forbid_when"},
+    ast.Prohibition: {"when"},
+    ast.Principle: {"when"},
+    ast.OperationSpec: {"subject", "share"},
+    ast.Case: {"operation"},
+}
+_ATTR = {"with": "with_"}
+_KIND_WORDS = {
+    "string": "a string", "int": "a number", "bool": "`true` or `false`", "date": "a date",
+    "duration": "a duration like `3 months`", "validity": "a date range like `2027-01-01 ..`",
+    "name": "a name", "names": "a list of names", "dated": "a list of names",
+    "set": "a set like `{a, b}`",
+}
+_MEMBER_WORDS = {
+    "when_member": "`when` clause", "forbid_member": "`forbid when` clause",
+    "subject_member": "`subject` block", "share_member": "`share` block",
+    "operation": "`operation` block",
+}
+
+
+def _unescape(token: Token) -> str:
+    body = str(token)[1:-1]
+    out, i = [], 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            out.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+class _Builder:
+    """Turns lark trees into AST nodes, collecting diagnostics instead of stopping."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.diagnostics: list[Diagnostic] = []
+
+    def span(self, node: Tree[Token] | Token) -> Span:
+        return _span(node, self.file)
+
+    def fail(self, code: str, message: str, node: Tree[Token] | Token,
+             help_text: str | None = None) -> None:
+        self.diagnostics.append(error(code, message, self.span(node), help_text))
+
+    # -- values --
+
+    def ident(self, tok: Token) -> ast.Ident:
+        if len(tok) > MAX_NAME_LENGTH:
+            self.fail("bad-value", f"name is {len(tok)} characters long; at most "
+                      f"{MAX_NAME_LENGTH} are allowed", tok)
+        return ast.Ident(str(tok), span=self.span(tok))
+
+    def date(self, tok: Token) -> dt.date:
+        try:
+            return dt.date.fromisoformat(str(tok))
+        except ValueError:
+            self.fail("bad-value", f"`{tok}` is not a valid calendar date", tok)
+            return dt.date(1970, 1, 1)
+
+    def duration(self, tree: Tree[Token]) -> Duration:
+        amount_tok, unit_tok = tree.children
+        assert isinstance(amount_tok, Token) and isinstance(unit_tok, Token)
+        amount = int(amount_tok)
+        if amount > MAX_AMOUNT:
+            self.fail("bad-value", f"duration of {amount} {unit_tok} is absurdly long "
+                      f"(at most {MAX_AMOUNT})", tree)
+            amount = MAX_AMOUNT
+        unit = parse_unit(str(unit_tok))
+        assert unit is not None
+        return Duration(amount, unit)
+
+    def integer(self, tok: Token) -> int:
+        if len(tok) > 9:
+            self.fail("bad-value", f"number `{tok[:20]}` is too large", tok)
+            return 0
+        return int(tok)
+
+    def value(self, node: Tree[Token], kind: str, key: str) -> Any:
+        data = node.data
+        if kind == "string" and data == "string":
+            return _unescape(node.children[0])  # type: ignore[arg-type]
+        if kind == "int" and data == "integer":
+            return self.integer(node.children[0])  # type: ignore[arg-type]
+        if kind == "bool" and data in ("true", "false"):
+            return data == "true"
+        if kind == "date" and data == "date":
+            return self.date(node.children[0])  # type: ignore[arg-type]
+        if kind == "duration" and data == "duration":
+            return self.duration(node)
+        if kind == "validity" and data == "validity":
+            dates = [self.date(t) for t in node.children]  # type: ignore[arg-type]
+            window = Validity(dates[0], dates[1] if len(dates) > 1 else None)
+            if window.end is not None and window.start is not None and window.end < window.start:
+                self.fail("bad-value", f"`{key}` ends before it starts", node)
+            return window
+        if data == "dated_list" and kind in ("name", "names", "dated"):
+            items = [self.dated_name(c) for c in node.children]  # type: ignore[arg-type]
+            if kind == "dated":
+                return tuple(items)
+            for item, child in zip(items, node.children):
+                if item.on is not None:
+                    self.fail("bad-field", f"`{key}` takes names without dates", child)
+            idents = tuple(ast.Ident(i.name, span=i.span) for i in items)
+            if kind == "name":
+                if len(idents) != 1:
+                    self.fail("bad-field", f"`{key}` takes a single name", node)
+                return idents[0]
+            return idents
+        self.fail("bad-field", f"`{key}` must be {_KIND_WORDS[kind]}", node)
+        return None
+
+    def dated_name(self, node: Tree[Token]) -> ast.DatedName:
+        name = self.ident(node.children[0])  # type: ignore[arg-type]
+        on = self.date(node.children[1]) if len(node.children) > 1 else None  # type: ignore[arg-type]
+        return ast.DatedName(name.name, on, span=self.span(node))
+
+    def set_items(self, node: Tree[Token]) -> tuple[ast.Expr, ...]:
+        out: list[ast.Expr] = []
+        for child in node.children:
+            if not isinstance(child, Tree):
+                continue
+            tok = child.children[0]
+            assert isinstance(tok, Token)
+            if child.data == "name_item":
+                out.append(ast.Path((self.ident(tok).name,), span=self.span(tok)))
+            else:
+                out.append(ast.Literal(_unescape(tok), span=self.span(tok)))
+        return tuple(out)
+
+    # -- conditions --
+
+    def expr(self, node: Tree[Token] | Token) -> ast.Expr:
+        if isinstance(node, Token):  # pragma: no cover - the grammar wraps every token
+            raise AssertionError(node)
+        span = self.span(node)
+        data, kids = node.data, node.children
+        if data == "or_cond":
+            return ast.Or(tuple(self.expr(k) for k in kids), span=span)
+        if data == "and_cond":
+            return ast.And(tuple(self.expr(k) for k in kids), span=span)
+        if data == "negation":
+            return ast.Not(self.expr(kids[0]), span=span)
+        if data == "any_share":
+            return ast.AnyShare(self.expr(kids[0]), span=span)
+        if data == "comparison":
+            if len(kids) == 1:
+                return self.expr(kids[0])
+            return ast.Compare(str(kids[1]), self.expr(kids[0]), self.expr(kids[2]), span=span)
+        relation = {"member": "in", "not_member": "not in", "contains": "contains",
+                    "under": "under"}.get(data)
+        if relation:
+            return ast.Compare(relation, self.expr(kids[0]), self.expr(kids[1]), span=span)
+        if data == "path":
+            parts = tuple(self.ident(k).name for k in kids)  # type: ignore[arg-type]
+            return ast.Path(parts, span=span)
+        if data == "set_literal":
+            return ast.SetLiteral(self.set_items(node), span=span)
+        return ast.Literal(self.literal(node), span=span)
+
+    def literal(self, node: Tree[Token]) -> str | int | bool | dt.date | Duration:
+        data = node.data
+        if data == "string":
+            return _unescape(node.children[0])  # type: ignore[arg-type]
+        if data == "integer":
+            return self.integer(node.children[0])  # type: ignore[arg-type]
+        if data == "date":
+            return self.date(node.children[0])  # type: ignore[arg-type]
+        if data == "duration":
+            return self.duration(node)
+        if data in ("true", "false"):
+            return data == "true"
+        raise AssertionError(data)  # pragma: no cover
+
+    # -- declarations --
+
+    def item(self, node: Tree[Token]) -> ast.Decl:
+        method: Callable[[Tree[Token]], ast.Decl] = getattr(self, "decl_" + node.data)
+        return method(node)
+
+    def body(self, cls: type, node: Tree[Token] | None) -> tuple[dict[str, Any], list[Tree[Token]]]:
+        """Check a body's fields against the schema of `cls`; return fields and other members."""
+        fields: dict[str, Any] = {}
+        members: list[Tree[Token]] = []
+        if node is None:
+            return fields, members
+        schema = SCHEMAS[cls]
+        allowed = MEMBERS.get(cls, set())
+        what = _what(cls)
+        for member in node.children:
+            if not isinstance(member, Tree):
+                continue
+            if member.data != "field":
+                kind = _member_kind(member)
+                if kind not in allowed:
+                    self.fail("bad-field", f"a {_MEMBER_WORDS[member.data]} is not allowed in "
+                              f"{what}", member)
+                else:
+                    members.append(member)
+                continue
+            key_tok, value = member.children
+            key = str(key_tok)
+            if key not in schema:
+                self.fail("bad-field", f"unknown field `{key}` in {what}", key_tok,
+                          did_you_mean(key, schema) or
+                          f"the fields of {what} are: {', '.join(schema)}")
+                continue
+            attr = _ATTR.get(key, key)
+            if attr in fields:
+                self.fail("bad-field", f"field `{key}` is given twice", key_tok)
+                continue
+            result = self.value(value, schema[key], key)  # type: ignore[arg-type]
+            if result is not None:
+                fields[attr] = result
+        return fields, members
+
+    def conditional(self, member: Tree[Token]) -> ast.Conditional:
+        cond, names = member.children
+        requires = tuple(self.ident(t) for t in names.children)  # type: ignore[union-attr,arg-type]
+        return ast.Conditional(self.expr(cond), requires, span=self.span(member))
+
+    def named(self, cls: type, node: Tree[Token], **extra: Any) -> Any:
+        name_tok = node.children[0]
+        body = node.children[-1] if isinstance(node.children[-1], Tree) and \
+            node.children[-1].data == "body" else None
+        fields, members = self.body(cls, body)
+        return self._finish(cls, node, fields, members, name=self.ident(name_tok), **extra)  # type: ignore[arg-type]
+
+    def _finish(self, cls: type, node: Tree[Token], fields: dict[str, Any],
+                members: list[Tree[Token]], **extra: Any) -> Any:
+        conditionals, forbidden, subjects, shares = [], [], [], []
+        conditions: list[ast.Expr] = []
+        operations: list[ast.OperationSpec] = []
+        for member in members:
+            kind = _member_kind(member)
+            if kind == "when_requires":
+                conditionals.append(self.conditional(member))
+            elif kind == "when":
+                conditions.append(self.expr(member.children[0]))  # type: ignore[arg-type]
+            elif kind == "forbid_when":
+                forbidden.append(self.expr(member.children[0]))  # type: ignore[arg-type]
+            elif kind == "subject":
+                subjects.append(self.subject(member))
+            elif kind == "share":
+                shares.append(self.sharing(member))
+            elif kind == "operation":
+                operations.append(self.decl_operation(member))
+        if conditionals:
+            fields["conditionals"] = tuple(conditionals)
+        if forbidden:
+            fields["forbidden"] = tuple(forbidden)
+        if subjects:
+            fields["subjects"] = tuple(subjects)
+        if shares:
+            fields["sharing"] = tuple(shares)
+        if conditions:
+            if len(conditions) > 1:
+                self.fail("bad-field", "only one `when` condition is allowed here; combine them "
+                          "with `and` or `or`", members[1])
+            fields["condition"] = conditions[0]
+        if operations:
+            if len(operations) > 1:
+                self.fail("bad-field", "a case holds exactly one operation", members[1])
+            fields["operation"] = operations[0]
+        return cls(**extra, **fields, span=self.span(node))
+
+    def subject(self, member: Tree[Token]) -> ast.SubjectSpec:
+        role = member.children[0]
+        body = member.children[1] if len(member.children) > 1 else None
+        fields, _ = self.body(ast.SubjectSpec, body)  # type: ignore[arg-type]
+        return ast.SubjectSpec(self.ident(role).name, **fields, span=self.span(member))  # type: ignore[arg-type]
+
+    def sharing(self, member: Tree[Token]) -> ast.SharingSpec:
+        recipient = member.children[0]
+        body = member.children[1] if len(member.children) > 1 else None
+        fields, _ = self.body(ast.SharingSpec, body)  # type: ignore[arg-type]
+        return ast.SharingSpec(self.ident(recipient), **fields, span=self.span(member))  # type: ignore[arg-type]
+
+    def decl_law(self, node: Tree[Token]) -> ast.Law:
+        fields, _ = self.body(ast.Law, node.children[1])  # type: ignore[arg-type]
+        return ast.Law(_unescape(node.children[0]), **fields, span=self.span(node))  # type: ignore[arg-type]
+
+    def decl_register(self, node: Tree[Token]) -> ast.Register:
+        fields, _ = self.body(ast.Register, node.children[1])  # type: ignore[arg-type]
+        return ast.Register(_unescape(node.children[0]), **fields, span=self.span(node))  # type: ignore[arg-type]
+
+    def decl_import_(self, node: Tree[Token]) -> ast.Import:
+        return ast.Import(_unescape(node.children[0]), span=self.span(node))  # type: ignore[arg-type]
+
+    def decl_named_set(self, node: Tree[Token]) -> ast.NamedSet:
+        name, items = node.children
+        return ast.NamedSet(self.ident(name), self.set_items(items), span=self.span(node))  # type: ignore[arg-type]
+
+    def decl_threat(self, node: Tree[Token]) -> ast.Threat:
+        parent = None
+        for child in node.children[1:]:
+            if isinstance(child, Tree) and child.data == "parent":
+                parent = self.ident(child.children[0])  # type: ignore[arg-type]
+        return self.named(ast.Threat, node, parent=parent)  # type: ignore[no-any-return]
+
+    def decl_technique(self, node: Tree[Token]) -> ast.Technique:
+        names = node.children[1]
+        capabilities = tuple(self.ident(t) for t in names.children)  # type: ignore[union-attr,arg-type]
+        return self.named(ast.Technique, node, capabilities=capabilities)  # type: ignore[no-any-return]
+
+    def decl_operation(self, node: Tree[Token]) -> ast.OperationSpec:
+        id_tok = node.children[0]
+        assert isinstance(id_tok, Token)
+        op_id = _unescape(id_tok) if id_tok.type == "STRING" else self.ident(id_tok).name
+        fields, members = self.body(ast.OperationSpec, node.children[1])  # type: ignore[arg-type]
+        return self._finish(ast.OperationSpec, node, fields, members, id=op_id)  # type: ignore[no-any-return]
+
+    def decl_case(self, node: Tree[Token]) -> ast.Case:
+        fields, members = self.body(ast.Case, node.children[1])  # type: ignore[arg-type]
+        return self._finish(ast.Case, node, fields, members, name=_unescape(node.children[0]))  # type: ignore[arg-type,no-any-return]
+
+    def _simple(cls: type) -> Callable[[_Builder, Tree[Token]], Any]:  # type: ignore[misc]
+        def build(self: _Builder, node: Tree[Token]) -> Any:
+            return self.named(cls, node)
+
+        return build
+
+    decl_capability = _simple(ast.Capability)
+    decl_protected = _simple(ast.Protected)
+    decl_safeguard = _simple(ast.Safeguard)
+    decl_assessment = _simple(ast.Assessment)
+    decl_recipient = _simple(ast.Recipient)
+    decl_power = _simple(ast.Power)
+    decl_prohibition = _simple(ast.Prohibition)
+    decl_share_rule = _simple(ast.ShareRule)
+    decl_principle = _simple(ast.Principle)
+
+
+def _member_kind(member: Tree[Token]) -> str:
+    if member.data == "when_member":
+        return "when_requires" if len(member.children) > 1 else "when"
+    return {"forbid_member": "forbid_when", "subject_member": "subject",
+            "share_member": "share", "operation": "operation"}[str(member.data)]
+
+
+def _what(cls: type) -> str:
+    words = {ast.Law: "the law header", ast.Register: "the register header",
+             ast.OperationSpec: "an operation", ast.SubjectSpec: "a subject",
+             ast.SharingSpec: "a sharing", ast.Case: "a case"}
+    if cls in words:
+        return words[cls]
+    kind = ast.NAMED_KINDS[cls]
+    return f"a {kind}" if kind[0] not in "aeiou" else f"an {kind}"
+
+
+def iter_names(expr: ast.Expr) -> Iterator[ast.Path]:
+    """Every path in a condition, depth first."""
+    stack: list[ast.Expr] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Path):
+            yield node
+        elif isinstance(node, ast.Compare):
+            stack.extend((node.right, node.left))
+        elif isinstance(node, (ast.And, ast.Or)):
+            stack.extend(reversed(node.items))
+        elif isinstance(node, (ast.Not, ast.AnyShare)):
+            stack.append(node.item)
+        elif isinstance(node, ast.SetLiteral):
+            stack.extend(reversed(node.items))

@@ -1,0 +1,119 @@
+"""Rendering with rich: diagnostics with a caret under the source, and decisions.
+
+The only module (with the REPL) that imports rich; everything below it returns plain data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from .decision import Decision
+from .diagnostics import Diagnostic
+
+_STYLE = {"error": "bold red", "warning": "bold yellow"}
+VERDICT_STYLE = {"permitted": "bold green", "requires": "bold yellow", "denied": "bold red"}
+
+
+def _source_line(file: str, line: int, sources: Mapping[str, str]) -> str | None:
+    text = sources.get(file)
+    if text is None:
+        try:
+            p = Path(file)
+            if not p.is_file() or p.stat().st_size > 8 * 1024 * 1024:
+                return None
+            text = p.read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            return None
+    lines = text.splitlines()
+    return lines[line - 1] if 0 < line <= len(lines) else None
+
+
+def diagnostic_text(d: Diagnostic, sources: Mapping[str, str] | None = None) -> Text:
+    """`file:line:col: error[code]: message`, the source line, a caret underline, help."""
+    sev = d.severity.value
+    out = Text()
+    out.append(f"{d.span.file}:{d.span.line}:{d.span.column}: ", style="bold")
+    out.append(f"{sev}[{d.code}]", style=_STYLE[sev])
+    out.append(f": {d.message}\n")
+    src = _source_line(d.span.file, d.span.line, sources or {})
+    if src is not None:
+        shown = src if len(src) <= 200 else src[:200] + "…"
+        gutter = f"{d.span.line} | "
+        out.append(gutter, style="blue")
+        out.append(shown.expandtabs(4) + "\n")
+        start = max(d.span.column - 1, 0)
+        if d.span.end_line == d.span.line:
+            width = max(d.span.end_column - d.span.column, 1)
+        else:
+            width = max(len(src) - start, 1)
+        width = max(1, min(width, len(shown) - start + 1 if start < len(shown) else 1))
+        out.append(" " * (len(gutter) - 2) + "| ", style="blue")
+        out.append(" " * min(start, 200) + "^" * width, style=_STYLE[sev])
+        out.append("\n")
+    if d.help:
+        out.append("  = help: ", style="bold cyan")
+        out.append(d.help + "\n")
+    return out
+
+
+def print_diagnostics(console: Console, diags: Iterable[Diagnostic],
+                      sources: Mapping[str, str] | None = None) -> None:
+    for d in diags:
+        console.print(diagnostic_text(d, sources), end="", highlight=False, soft_wrap=True)
+
+
+def decision_renderables(decision: Decision, *, trace: bool = True) -> list[object]:
+    """The verdict, a per-capability table, missing requirements, violations and the trace."""
+    parts: list[object] = []
+    head = Text()
+    head.append(f"{decision.verdict.upper()}", style=VERDICT_STYLE[decision.verdict])
+    head.append(f"  operation {decision.operation} under {decision.law.get('title')} "
+                f"({decision.law.get('version')})")
+    parts.append(head)
+    if decision.authorised:
+        table = Table("capability", "authorised by", "cites", title=None, show_edge=False)
+        for a in decision.authorised:
+            table.add_row(a.capability, a.power, a.cites or "")
+        parts.append(table)
+    if decision.missing:
+        table = Table("missing", "kind", "imposed by", "because", "cites", show_edge=False)
+        for m in decision.missing:
+            because = (m.because and f"when {m.because}") or ""
+            if m.note:
+                because = f"{because}; {m.note}" if because else m.note
+            table.add_row(m.requirement, m.kind, m.power, because, m.cites or "")
+        parts.append(table)
+    for v in decision.violations:
+        line = Text("  ✗ ", style="red")
+        line.append(f"[{v.code}] ", style="bold")
+        line.append(v.message)
+        if v.cites:
+            line.append(f"  ({v.cites})", style="dim")
+        if v.help:
+            line.append(f"  {v.help}", style="cyan")
+        parts.append(line)
+    for alt in decision.alternatives:
+        parts.append(Text.assemble(("  → ", "cyan"), alt))
+    if trace and decision.trace:
+        parts.append(Text("why:", style="bold"))
+        for step in decision.trace:
+            parts.append(Text(f"  · {step}"))
+    return parts
+
+
+def print_decision(console: Console, decision: Decision, *, trace: bool = True) -> None:
+    for part in decision_renderables(decision, trace=trace):
+        console.print(part, highlight=False)
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+__all__ = ["escape", "print_decision", "print_diagnostics", "diagnostic_text", "stderr_console"]
