@@ -333,7 +333,7 @@ class _Checker:
             share_rules=tuple(s for s in share_rules if s is not None),
             principles=tuple(p for p in principles if p is not None),
             ancestors={n: t.ancestors for n, t in threats.items()},
-            lines={n: (d.span.file, d.span.line) for n, d in self.decls.items()},
+            spans={n: d.name.span for n, d in self.decls.items()},  # type: ignore[union-attr]
         )
 
     def threats(self) -> dict[str, ThreatDef]:

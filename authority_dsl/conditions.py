@@ -280,7 +280,10 @@ class Facts:
     def get(self, name: str, share: ShareFacts | None) -> object:
         if name in SHARE_FACTS:
             assert share is not None
-            return getattr(share, name)
+            value = getattr(share, name)
+            if value is None:
+                raise CannotEvaluate(f"the sharing states no {name}")
+            return value
         value = getattr(self, name)
         if value is None and name == "duration":
             raise CannotEvaluate("the operation states no duration")

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import attrs
 
 from .conditions import Cond
+from .diagnostics import Span
 from .durations import ALWAYS, Duration, Validity
 
 
@@ -129,7 +130,7 @@ class Law:
     share_rules: tuple[ShareRuleDef, ...]
     principles: tuple[PrincipleDef, ...]
     ancestors: Mapping[str, frozenset[str]]
-    lines: Mapping[str, tuple[str, int]] = attrs.field(factory=dict)  # name -> (file, line)
+    spans: Mapping[str, Span] = attrs.field(factory=dict, eq=False)  # name -> where declared
 
     def requirement_kind(self, name: str) -> str:
         return "assessment" if name in self.assessments else "safeguard"

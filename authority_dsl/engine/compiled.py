@@ -53,7 +53,9 @@ def compile_cond(cond: Cond) -> Pred:
         return lambda f, s: value
     if isinstance(cond, Fact):
         name = cond.name
-        if name in ("recipient", "country", "data", "foreign"):
+        if name == "country":
+            return lambda f, s: f.get(name, s)
+        if name in ("recipient", "data", "foreign"):
             return lambda f, s: getattr(s, name)
         if name in ("duration", "retention", "service"):
             return lambda f, s: f.get(name, s)
