@@ -66,7 +66,12 @@ class Decision:
     missing: tuple[Missing, ...] = ()
     violations: tuple[Violation, ...] = ()
     alternatives: tuple[str, ...] = ()
-    trace: tuple[str, ...] = attrs.field(default=(), eq=False)
+    # The reasoning as data; `trace` renders it as text only when asked (it is not cheap).
+    steps: tuple[tuple[str, ...], ...] = attrs.field(default=(), eq=False, repr=False)
+
+    @property
+    def trace(self) -> tuple[str, ...]:
+        return tuple(render_step(step) for step in self.steps)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +87,26 @@ class Decision:
 
     def dumps(self) -> str:
         return dumps(self.to_json())
+
+
+def render_step(step: tuple[str, ...]) -> str:
+    """One reasoning step as a sentence."""
+    kind, *args = step
+    if kind == "start":
+        title, version, operation, date = args
+        return f"law `{title}` version {version}; operation `{operation}` starting {date}"
+    if kind == "granted":
+        capability, power, threat, missing = args
+        tail = f", missing {missing}" if missing else ", all requirements met"
+        return f"`{capability}` is granted by power `{power}` for threat `{threat}`{tail}"
+    if kind == "prohibited":
+        return f"prohibition `{args[0]}` applies"
+    if kind == "shared":
+        index, recipient, rule = args
+        return f"sharing #{index} with `{recipient}` falls under share rule `{rule}`"
+    if kind == "verdict":
+        return f"verdict: {args[0]}"
+    return " ".join(step)
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:

@@ -23,10 +23,10 @@ class Outcome:
     missing: list[Missing] = attrs.field(factory=list)
     violations: list[Violation] = attrs.field(factory=list)
     alternatives: list[str] = attrs.field(factory=list)
-    trace: list[str] = attrs.field(factory=list)
+    steps: list[tuple[str, ...]] = attrs.field(factory=list)
 
-    def step(self, text: str) -> None:
-        self.trace.append(text)
+    def step(self, *step: str) -> None:
+        self.steps.append(step)
 
 
 @attrs.frozen
@@ -127,13 +127,18 @@ def timely(law: Law, op: Operation, safeguard: str, date: object) -> bool:
 
 def requirement_missing(law: Law, name: str, because: str | None, rule: str, cites: str | None,
                         op: Operation) -> Missing:
-    late = [a.date for a in op.approvals if a.safeguard == name and a.date is not None]
-    note = None
-    if late:
-        window = law.safeguards[name].urgent_within if name in law.safeguards else None
-        note = f"approval dated {max(late)} is after the start {op.date}" + (
-            f" and outside the urgent window of {window}" if window and op.urgent else "")
-    return Missing(name, law.requirement_kind(name), rule, cites, because, note)
+    late = any(a.safeguard == name and a.date is not None for a in op.approvals)
+    return Missing(name, law.requirement_kind(name), rule, cites, because,
+                   late_note(law, name, op.urgent) if late else None)
+
+
+def late_note(law: Law, name: str, urgent: bool) -> str:
+    """Why an approval that was given does not count: it came after the start."""
+    window = law.safeguards[name].urgent_within if name in law.safeguards else None
+    if window and urgent:
+        return f"the approval given is dated after the start and outside the urgent window of " \
+            f"{window}"
+    return "the approval given is dated after the start; it must be prior"
 
 
 def limit_problems(power: PowerDef, op: Operation) -> Iterable[Problem]:
@@ -179,7 +184,7 @@ def finish(law: Law, op: Operation, out: Outcome) -> Decision:
     authorised = tuple(sorted(out.authorised, key=lambda a: a.capability))
     missing_t = tuple(missing.values())
     verdict = verdict_of(missing_t, tuple(violations))
-    out.step(f"verdict: {verdict}")
+    out.step("verdict", verdict)
     return Decision(
         operation=op.id,
         verdict=verdict,
@@ -188,5 +193,5 @@ def finish(law: Law, op: Operation, out: Outcome) -> Decision:
         missing=missing_t,
         violations=tuple(violations),
         alternatives=tuple(sorted(set(out.alternatives))),
-        trace=tuple(out.trace),
+        steps=tuple(out.steps),
     )

@@ -7,7 +7,9 @@ it equal to the reference interpreter on generated laws and operations.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -22,18 +24,20 @@ from ..conditions import (
     Fact,
     Facts,
     Negate,
+    Op,
     ShareFacts,
     SomeShare,
     apply,
 )
-from ..decision import Authorised, Decision, Violation
-from ..durations import Validity
+from ..decision import Authorised, Decision, Missing, Violation
+from ..durations import Duration, Unit, Validity
 from ..model import Law, PowerDef
 from ..operation import Operation
 from . import messages
 from .common import (
     Option,
     Outcome,
+    Problem,
     check_names,
     facts_of,
     finish,
@@ -41,9 +45,11 @@ from .common import (
     obtained,
     report_failed_options,
     requirement_missing,
+    timely,
 )
 
 Pred = Callable[[Facts, "ShareFacts | None"], Any]
+MEMO_SIZE = 1 << 16
 
 
 def compile_cond(cond: Cond) -> Pred:
@@ -98,6 +104,7 @@ class _Power:
     clauses: tuple[_Clause, ...]
     plain: bool  # no limits and no clauses: the common fast case
     source: PowerDef
+    reads: Callable[[Facts], object]  # the facts its clauses and limits depend on
 
 
 @attrs.frozen
@@ -107,6 +114,7 @@ class _Prohibition:
     text: str
     cites: str | None
     valid: Validity
+    violation: Violation
 
 
 class CompiledLaw:
@@ -118,9 +126,13 @@ class CompiledLaw:
             _Power(p.name, p.cites, p.valid, p.requires,
                    tuple(_Clause(compile_cond(c.condition), c.requires, c.text)
                          for c in p.conditionals),
-                   not p.conditionals and p.max_duration is None and p.retention is None, p)
+                   not p.conditionals and p.max_duration is None and p.retention is None, p,
+                   _reader(p))
             for p in sorted(law.powers, key=lambda p: p.name)
         ]
+        # (power, the facts it reads) -> (limit problems, requirements with their reasons)
+        self.templates: dict[tuple[str, object], tuple[tuple[Problem, ...],
+                                                       tuple[tuple[str, str | None], ...]]] = {}
         self.index: dict[tuple[str, str], tuple[_Power, ...]] = {}
         for threat, ancestors in law.ancestors.items():
             for capability in law.capabilities:
@@ -128,8 +140,45 @@ class CompiledLaw:
                     p for p in powers
                     if capability in p.source.capabilities and p.source.threats & ancestors)
         self.prohibitions = tuple(
-            _Prohibition(p.name, compile_cond(p.condition), p.text, p.cites, p.valid)
+            _Prohibition(p.name, compile_cond(p.condition), p.text, p.cites, p.valid,
+                         messages.prohibited(p.name, p.text, p.cites))
             for p in law.prohibitions)
+        self.threat_info = {n: (t.ancestors, t.severity, t.valid) for n, t in law.threats.items()}
+        self.capability_names = frozenset(law.capabilities)
+        self.protected_names = frozenset(law.protected)
+        self.assessment_names = frozenset(law.assessments)
+        self.safeguard_names = frozenset(law.safeguards)
+        self.requirement_names = self.assessment_names | self.safeguard_names
+        self.recipient_foreign = dict(law.recipients)
+        self.intrusion = {n: c.intrusion for n, c in law.capabilities.items()}
+        self.bulk = {n: c.scope == "bulk" for n, c in law.capabilities.items()}
+        self.cap_summary: dict[frozenset[str], tuple[int, str]] = {}
+        self.authorised = {(c, p.name): Authorised(c, p.name, p.cites)
+                           for p in law.powers for c in p.capabilities}
+        self.missing_cache: dict[tuple[str, str, str | None, bool, bool], Missing] = {}
+        self.info = law.info
+        self.memo: dict[tuple[object, ...], tuple[Any, ...]] = {}
+        conditions = [c.condition for p in law.powers for c in p.conditionals]
+        conditions += [p.condition for p in law.prohibitions]
+        conditions += [c for r in law.share_rules for c, _ in r.forbidden]
+        conditions += [c.condition for r in law.share_rules for c in r.conditionals]
+        read = set().union(*(_reads(c) for c in conditions))
+        self.reads_date = "date" in read
+        self.reads_service = "service" in read
+        durations = [d for p in law.powers for d in (p.max_duration, p.retention) if d]
+        durations += [c.value for p in law.powers for c in _consts(p)
+                      if isinstance(c.value, Duration)]
+        self.duration_kinds = {_calendar(d.unit) for d in durations}
+        edges: set[dt.date] = set()
+        windows = [law.in_force] + [t.valid for t in law.threats.values()]
+        windows += [p.valid for p in law.powers] + [p.valid for p in law.prohibitions]
+        windows += [r.valid for r in law.share_rules]
+        for window in windows:
+            if window.start is not None:
+                edges.add(window.start)
+            if window.end is not None and window.end < dt.date.max:
+                edges.add(window.end + dt.timedelta(days=1))
+        self.boundaries = sorted(edges)
         self.share_rules = {
             recipient: tuple(sorted((r for r in law.share_rules if recipient in r.recipients),
                                     key=lambda r: r.name))
@@ -143,10 +192,120 @@ class CompiledLaw:
         }
 
     def decide(self, op: Operation) -> Decision:
+        """Decide one operation; the common case runs on precomputed indexes and objects, and
+        repeated operations (equal in everything the decision depends on) are remembered."""
+        law = self.law
+        day = op.date
+        threat = op.threat
+        info = self.threat_info.get(threat) if threat is not None else None
+        if info is None or not law.in_force.contains(day) or not info[2].contains(day):
+            return self._decide_general(op)
+        # Fail closed on any unknown name: the general path words those violations.
+        if op.technique is not None:
+            caps = self.law.techniques.get(op.technique)
+            if caps is None:
+                return self._decide_general(op)
+            if op.capabilities:
+                caps = caps | frozenset(op.capabilities)
+        else:
+            caps = frozenset(op.capabilities)
+        if not caps or not caps <= self.capability_names:
+            return self._decide_general(op)
+        protected: frozenset[str] = frozenset()
+        for subject in op.subjects:
+            if subject.protected:
+                protected = protected.union(subject.protected)
+        if not protected <= self.protected_names:
+            return self._decide_general(op)
+        have = set(op.assessments)
+        if not have <= self.assessment_names:
+            return self._decide_general(op)
+        late: set[str] = set()
+        safeguards = self.safeguard_names
+        for approval in op.approvals:
+            name = approval.safeguard
+            if name not in safeguards:
+                return self._decide_general(op)
+            when = approval.date
+            if when is None or when <= day or timely(law, op, name, when):
+                have.add(name)
+            else:
+                late.add(name)
+        late -= have
+        recipients = self.recipient_foreign
+        for sharing in op.sharing:
+            if sharing.recipient not in recipients or not self.requirement_names.issuperset(
+                    sharing.with_):
+                return self._decide_general(op)
+        haveset = frozenset(have)
+        key = (self._date_key(op), threat, caps, protected, op.duration, op.retention,
+               op.urgent, op.service if self.reads_service else None, haveset,
+               frozenset(late), op.sharing)
+        found = self.memo.get(key)
+        if found is None:
+            found = self._decide_fast(op, threat, info[1], caps, protected, haveset, late)
+            if len(self.memo) >= MEMO_SIZE:
+                self.memo.clear()
+            self.memo[key] = found
+        verdict, authorised, missing, violations, alternatives, steps = found
+        return Decision(op.id, verdict, self.info, authorised, missing, violations,
+                        alternatives, (("start", law.title, law.version, op.id, day.isoformat()),
+                                       *steps))
+
+    def _date_key(self, op: Operation) -> object:
+        """What of the start date can matter: the interval between the law's dates, or the
+        date itself where conditions read it or durations of different kinds are compared."""
+        day = op.date
+        if self.reads_date:
+            return day
+        for stated in (op.duration, op.retention):
+            if stated is not None and _calendar(stated.unit) not in self.duration_kinds:
+                return day
+        if len(self.duration_kinds) > 1:
+            return day
+        return bisect.bisect_right(self.boundaries, day)
+
+    def _decide_fast(self, op: Operation, threat: str, severity: int, caps: frozenset[str],
+                     protected: frozenset[str], have: frozenset[str],
+                     late: set[str]) -> tuple[Any, ...]:
+        law = self.law
+        day = op.date
+        recipients = self.recipient_foreign
+        summary = self.cap_summary.get(caps)
+        if summary is None:
+            summary = self.cap_summary[caps] = (
+                max(self.intrusion[c] for c in caps),
+                "bulk" if any(self.bulk[c] for c in caps) else "targeted")
+        facts = Facts(threat, severity, caps, summary[0], summary[1], protected, op.duration,
+                      op.retention, op.urgent, day, op.service,
+                      frozenset(s.recipient for s in op.sharing),
+                      tuple(ShareFacts(s.recipient, s.country, s.data, recipients[s.recipient])
+                            for s in op.sharing),
+                      law.ancestors)
+        out = Outcome()
+        for pro in self.prohibitions:
+            if pro.valid.contains(day):
+                try:
+                    if pro.test(facts, None):
+                        out.violations.append(pro.violation)
+                        out.step("prohibited", pro.name)
+                except CannotEvaluate as exc:
+                    out.violations.append(
+                        messages.cannot_evaluate(f"prohibition `{pro.name}`", str(exc)))
+        for capability in sorted(caps):
+            self._capability(capability, op, facts, have, out, day, bool(late))
+        for index, sharing in enumerate(op.sharing):
+            self._sharing(index, sharing.recipient, frozenset(sharing.with_), op, facts, have,
+                          out)
+        decision = finish(law, op, out)
+        return (decision.verdict, decision.authorised, decision.missing, decision.violations,
+                decision.alternatives, decision.steps)
+
+    def _decide_general(self, op: Operation) -> Decision:
+        """Every case, including unknown names and dates outside the law's validity."""
         law = self.law
         out = Outcome()
-        out.step(f"law `{law.title}` version {law.version}; operation `{op.id}` starting "
-                 f"{op.date}")
+        out.step("start", law.title, law.version, op.id, op.date.isoformat())
         day = op.date
         if not law.in_force.contains(day):
             out.violations.append(messages.law_not_in_force(law, day))
@@ -164,20 +323,21 @@ class CompiledLaw:
             if pro.valid.contains(day):
                 try:
                     if pro.test(facts, None):
-                        out.violations.append(messages.prohibited(pro.name, pro.text, pro.cites))
-                        out.step(f"prohibition `{pro.name}` applies")
+                        out.violations.append(pro.violation)
+                        out.step("prohibited", pro.name)
                 except CannotEvaluate as exc:
                     out.violations.append(
                         messages.cannot_evaluate(f"prohibition `{pro.name}`", str(exc)))
+        late = any(a.date is not None and a.safeguard not in have for a in op.approvals)
         for capability in sorted(capabilities):
-            self._capability(capability, op, facts, have, out, day)
+            self._capability(capability, op, facts, have, out, day, late)
         for index, sharing in enumerate(op.sharing):
             self._sharing(index, sharing.recipient, frozenset(sharing.with_), op, facts, have,
                           out)
         return finish(law, op, out)
 
     def _capability(self, capability: str, op: Operation, facts: Facts, have: frozenset[str],
-                    out: Outcome, day: dt.date) -> None:
+                    out: Outcome, day: dt.date, late: bool) -> None:
         candidates = [p for p in self.index.get((op.threat or "", capability), ())
                       if p.valid.contains(day)]
         if not candidates:
@@ -189,26 +349,47 @@ class CompiledLaw:
         best: Option | None = None
         options = []
         for power in candidates:
-            option = self._option(power, op, facts, have)
+            option = self._option(power, op, facts, have, late)
             options.append(option)
             if not option.problems and (best is None or len(option.missing) < len(best.missing)):
                 best = option
         if best is None:
             report_failed_options(capability, options, out, op)
             return
-        out.authorised.append(Authorised(capability, best.rule, best.cites))
+        out.authorised.append(self.authorised[capability, best.rule])
         out.missing.extend(best.missing)
-        out.step(f"`{capability}` is granted by power `{best.rule}` for threat `{op.threat}`"
-                 + (f", missing {', '.join(m.requirement for m in best.missing)}"
-                    if best.missing else ", all requirements met"))
+        out.step("granted", capability, best.rule, op.threat or "",
+                 ", ".join(m.requirement for m in best.missing))
+
+    def _missing(self, power: _Power, name: str, because: str | None, op: Operation,
+                 late: bool) -> Missing:
+        key = (power.name, name, because, late and op.urgent,
+               late and any(a.safeguard == name and a.date is not None for a in op.approvals))
+        found = self.missing_cache.get(key)
+        if found is None:
+            found = self.missing_cache[key] = requirement_missing(
+                self.law, name, because, power.name, power.cites, op)
+        return found
 
     def _option(self, power: _Power, op: Operation, facts: Facts,
-                have: frozenset[str]) -> Option:
+                have: frozenset[str], late: bool) -> Option:
         if power.plain:
             lacking = power.requires - have
-            missing = tuple(requirement_missing(self.law, n, None, power.name, power.cites, op)
-                            for n in sorted(lacking))
+            missing = tuple(self._missing(power, n, None, op, late) for n in sorted(lacking))
             return Option(power.name, power.cites, (), missing, power.source)
+        key = (power.name, power.reads(facts))
+        template = self.templates.get(key)
+        if template is None:
+            template = self.templates[key] = self._template(power, op, facts)
+        problems, required = template
+        missing = tuple(self._missing(power, n, because, op, late)
+                        for n, because in required if n not in have)
+        return Option(power.name, power.cites, problems, missing, power.source)
+
+    @staticmethod
+    def _template(power: _Power, op: Operation, facts: Facts) -> tuple[
+            tuple[Problem, ...], tuple[tuple[str, str | None], ...]]:
+        """What a power with limits or clauses asks of operations with these facts."""
         problems = list(limit_problems(power.source, op))
         because: dict[str, str | None] = dict.fromkeys(power.requires)
         for clause in power.clauses:
@@ -219,9 +400,7 @@ class CompiledLaw:
             except CannotEvaluate as exc:
                 problems.append(("cannot-evaluate", messages.cannot_evaluate(
                     f"`when {clause.text}` of power `{power.name}`", str(exc))))
-        missing = tuple(requirement_missing(self.law, n, because[n], power.name, power.cites, op)
-                        for n in sorted(set(because) - have))
-        return Option(power.name, power.cites, tuple(problems), missing, power.source)
+        return tuple(problems), tuple(sorted(because.items()))
 
     def _sharing(self, index: int, recipient: str, with_: frozenset[str], op: Operation,
                  facts: Facts, have: frozenset[str], out: Outcome) -> None:
@@ -258,7 +437,70 @@ class CompiledLaw:
             return
         assert best is not None
         out.missing.extend(best.missing)
-        out.step(f"sharing #{index + 1} with `{recipient}` falls under share rule `{best.rule}`")
+        out.step("shared", str(index + 1), recipient, best.rule)
+
+
+def _reads(cond: Cond) -> set[str]:
+    """The facts a condition reads."""
+    if isinstance(cond, Fact):
+        return {cond.name}
+    if isinstance(cond, Const):
+        return set()
+    if isinstance(cond, (AllOf, AnyOf)):
+        return set().union(*(_reads(i) for i in cond.items))
+    if isinstance(cond, (Negate, SomeShare)):
+        return _reads(cond.item) | ({"shares"} if isinstance(cond, SomeShare) else set())
+    names = _reads(cond.left) | _reads(cond.right)
+    if cond.op == "under":
+        names.add("ancestors")
+    return names
+
+
+def _reader(power: PowerDef) -> Callable[[Facts], object]:
+    """A fast getter of every fact a power's clauses and limits depend on."""
+    names = set().union(*(_reads(c.condition) for c in power.conditionals))
+    if power.max_duration is not None or power.retention is not None:
+        names |= {"duration", "retention"}
+    # Durations compare from the start date; only units of different kinds (months against
+    # days) make the result depend on it, so the key carries the date only then.
+    dated = "duration" in names or "retention" in names
+    names &= set(Facts._fields)  # per-sharing facts are reached through `shares`
+    names.discard("ancestors")  # fixed for the law
+    fields = sorted(names) or ["threat"]
+    get = operator.attrgetter(*fields) if len(fields) > 1 else operator.attrgetter(fields[0])
+    if not dated:
+        return get
+    limits = [d for d in (power.max_duration, power.retention) if d is not None]
+    limits += [c.value for c in _consts(power) if isinstance(c.value, Duration)]
+    kinds = {_calendar(d.unit) for d in limits}
+
+    def read(facts: Facts) -> object:
+        stated = [d for d in (facts.duration, facts.retention) if d is not None]
+        if any(_calendar(d.unit) not in kinds for d in stated) or len(kinds) > 1:
+            return get(facts), facts.date
+        return get(facts)
+
+    return read
+
+
+def _calendar(unit: Unit) -> bool:
+    return unit in (Unit.MONTHS, Unit.YEARS)
+
+
+def _consts(power: PowerDef) -> list[Const]:
+    out: list[Const] = []
+    stack: list[Cond] = [c.condition for c in power.conditionals]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Const):
+            out.append(node)
+        elif isinstance(node, (AllOf, AnyOf)):
+            stack.extend(node.items)
+        elif isinstance(node, (Negate, SomeShare)):
+            stack.append(node.item)
+        elif isinstance(node, Op):
+            stack.extend((node.left, node.right))
+    return out
 
 
 def compile_law(law: Law) -> CompiledLaw:

@@ -27,7 +27,7 @@ from .common import (
 def decide(law: Law, op: Operation) -> Decision:
     """Decide one operation under one law."""
     out = Outcome()
-    out.step(f"law `{law.title}` version {law.version}; operation `{op.id}` starting {op.date}")
+    out.step("start", law.title, law.version, op.id, op.date.isoformat())
     if not law.in_force_on(op.date):
         out.violations.append(messages.law_not_in_force(law, op.date))
         return finish(law, op, out)
@@ -48,7 +48,7 @@ def decide(law: Law, op: Operation) -> Decision:
             if evaluate(prohibition.condition, facts):
                 out.violations.append(
                     messages.prohibited(prohibition.name, prohibition.text, prohibition.cites))
-                out.step(f"prohibition `{prohibition.name}` applies")
+                out.step("prohibited", prohibition.name)
         except CannotEvaluate as exc:
             out.violations.append(
                 messages.cannot_evaluate(f"prohibition `{prohibition.name}`", str(exc)))
@@ -73,9 +73,8 @@ def decide(law: Law, op: Operation) -> Decision:
         best = min(usable, key=lambda o: (len(o.missing), o.rule))
         out.authorised.append(Authorised(capability, best.rule, best.cites))
         out.missing.extend(best.missing)
-        out.step(f"`{capability}` is granted by power `{best.rule}` for threat `{op.threat}`"
-                 + (f", missing {', '.join(m.requirement for m in best.missing)}"
-                    if best.missing else ", all requirements met"))
+        out.step("granted", capability, best.rule, op.threat or "",
+                 ", ".join(m.requirement for m in best.missing))
 
     for index, sharing in enumerate(op.sharing):
         rules = [r for r in law.share_rules
@@ -110,8 +109,7 @@ def decide(law: Law, op: Operation) -> Decision:
             continue
         best = min(options, key=lambda o: (len(o.missing), o.rule))
         out.missing.extend(best.missing)
-        out.step(f"sharing #{index + 1} with `{sharing.recipient}` falls under share rule "
-                 f"`{best.rule}`")
+        out.step("shared", str(index + 1), sharing.recipient, best.rule)
     return finish(law, op, out)
 
 

@@ -1,0 +1,421 @@
+"""The formatter: canonical layout, comments kept, and its own output parsing back unchanged."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from authority_dsl import ast, formatter
+from authority_dsl.diagnostics import DiagnosticError
+from authority_dsl.durations import Duration, Unit
+from authority_dsl.formatter import format_expr, format_module, format_operation, format_source
+from authority_dsl.parser import parse, parse_condition
+from tests import strategies as s
+
+SPECS = sorted((Path(__file__).parent.parent / "specs").glob("*.auth"))
+
+
+def fmt(text: str) -> str:
+    return format_source(textwrap.dedent(text).lstrip("\n"))
+
+
+def dedent(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+# ---- properties over generated trees ----------------------------------------------------------
+
+
+@given(s.modules())
+def test_generated_module_round_trips(module: ast.Module) -> None:
+    text = format_module(module)
+    again = parse(text)
+    assert again == module
+    assert format_module(again) == text
+
+
+@given(s.modules())
+def test_layout_invariants(module: ast.Module) -> None:
+    text = format_module(module)
+    assert text == "" or (text.endswith("\n") and not text.endswith("\n\n"))
+    assert "\n\n\n" not in text
+    assert not text.startswith("\n")
+    assert all(line == line.rstrip(" ") for line in text.split("\n"))
+
+
+@given(s.conditions)
+def test_condition_round_trips(expr: ast.Expr) -> None:
+    assert parse_condition(format_expr(expr)) == expr
+
+
+@given(s.operations)
+def test_operation_block_round_trips(op: ast.OperationSpec) -> None:
+    assert parse(format_operation(op)).items == (op,)
+
+
+@st.composite
+def commented_sources(draw: st.DrawFn) -> tuple[ast.Module, str]:
+    """A formatted module with comments sprinkled in: own-line ones anywhere (at any indent) and
+    trailing ones after code."""
+    module = draw(s.modules(max_items=5))
+    lines = format_module(module).split("\n")[:-1]
+    out: list[str] = []
+    for i, line in enumerate([*lines, ""]):
+        if draw(st.booleans()):
+            out.append(" " * draw(st.integers(0, 6)) + f"# own {i}")
+        if i == len(lines):
+            break
+        trailing = line.strip() and draw(st.booleans())
+        out.append(f"{line}  # after {i}" if trailing else line)
+    return module, "\n".join(out) + "\n"
+
+
+@given(commented_sources())
+def test_comments_are_kept_and_stable(case: tuple[ast.Module, str]) -> None:
+    module, text = case
+    once = format_source(text)
+    assert parse(once) == module
+    assert sorted(c.text for c in parse(once).comments) == sorted(
+        c.text for c in parse(text).comments
+    )
+    assert format_source(once) == once
+    assert format_module(parse(once)) == once  # without the source text too
+
+
+@st.composite
+def messy_sources(draw: st.DrawFn) -> tuple[ast.Module, str]:
+    """A formatted module laid out badly: lines re-indented, joined and spaced apart, with
+    comments anywhere."""
+    module = draw(s.modules(max_items=5))
+    out: list[str] = []
+    joined = False
+    for i, line in enumerate(format_module(module).split("\n")):
+        if draw(st.booleans()):
+            out.append(" " * draw(st.integers(0, 9)) + f"# own {i}")
+            joined = False
+        text = " " * draw(st.integers(0, 9)) + line.strip()
+        if joined:
+            out[-1] += text
+        else:
+            out.append(text)
+        choice = draw(st.sampled_from(["newline", "join", "trailing", "blank"]))
+        joined = choice == "join" and bool(line.strip())
+        if choice == "trailing" and line.strip():
+            out[-1] += f"  # after {i}"
+        elif choice == "blank":
+            out.append("")
+    return module, "\n".join(out)
+
+
+@given(messy_sources())
+def test_messy_layout_formats_stably(case: tuple[ast.Module, str]) -> None:
+    module, text = case
+    assert parse(text) == module
+    once = format_source(text)
+    assert parse(once) == module
+    assert format_source(once) == once
+    assert format_module(parse(once)) == once
+
+
+# ---- canonical layout -------------------------------------------------------------------------
+
+
+def test_empty_module_formats_to_nothing() -> None:
+    assert format_source("") == ""
+    assert format_source("\n\n  \n") == ""
+
+
+def test_layout_of_blocks_and_one_liners() -> None:
+    source = """
+        import "b.auth" import "a.auth"
+        set states = { "RU" ,"IR" }
+        threat national_security  threat terrorism under national_security { severity: 4
+          description: "tab\\there, \\"quoted\\", back\\\\slash" }
+        technique t -> c1,c2 technique u -> c1 {}
+        protected journalist protected lawyer
+        capability c1 { scope: bulk intrusion: 3 }
+        power p { retention: 1 month threats: terrorism max_duration: 3 months
+          valid: 2027-01-01..2031-12-31 capabilities: c1 }
+        forbid f { when not a == b }
+        law "Act" { in_force: 2027-01-01 .. }
+        register "R" {}
+    """
+    assert fmt(source) == dedent("""
+        import "b.auth"
+        import "a.auth"
+
+        set states = {"RU", "IR"}
+
+        threat national_security
+
+        threat terrorism under national_security {
+            description: "tab\\there, \\"quoted\\", back\\\\slash"
+            severity: 4
+        }
+
+        technique t -> c1, c2
+        technique u -> c1
+
+        protected journalist
+        protected lawyer
+
+        capability c1 {
+            intrusion: 3
+            scope: bulk
+        }
+
+        power p {
+            threats: terrorism
+            capabilities: c1
+            max_duration: 3 months
+            retention: 1 month
+            valid: 2027-01-01 .. 2031-12-31
+        }
+
+        forbid f {
+            when not a == b
+        }
+
+        law "Act" {
+            in_force: 2027-01-01 ..
+        }
+
+        register "R" {}
+    """)
+
+
+def test_members_follow_fields_and_nest() -> None:
+    source = """
+        share s { forbid when country in sanctioned when foreign requires g
+          recipients: foreign_service }
+        case "c" { operation op { share foreign_service { country: "DE" }
+          subject target { protected: journalist } date: 2027-08-01
+          approvals: minister on 2027-08-28, court } expect: permit }
+        operation "op 2" { subject bystander }
+    """
+    assert fmt(source) == dedent("""
+        share s {
+            recipients: foreign_service
+            when foreign requires g
+            forbid when country in sanctioned
+        }
+
+        case "c" {
+            expect: permit
+            operation op {
+                date: 2027-08-01
+                approvals: minister on 2027-08-28, court
+                subject target {
+                    protected: journalist
+                }
+                share foreign_service {
+                    country: "DE"
+                }
+            }
+        }
+
+        operation "op 2" {
+            subject bystander
+        }
+    """)
+
+
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [
+        ("a and b and c", "a and b and c"),
+        ("(a and b) and c", "(a and b) and c"),
+        ("a or (b or c)", "a or (b or c)"),
+        ("((a)) or b and c", "a or b and c"),
+        ("(a or b) and not (c and d)", "(a or b) and not (c and d)"),
+        ("not (a == b)", "not a == b"),
+        ("not not urgent", "not not urgent"),
+        ("a not in {x, \"y\"}", "a not in {x, \"y\"}"),
+        ("any share ((country == \"RU\"))", "any share (country == \"RU\")"),
+        ("duration > 1 months or retention >= 18 month",
+         "duration > 1 month or retention >= 18 months"),
+        ("threat under national_security and protected contains journalist",
+         "threat under national_security and protected contains journalist"),
+        ("recipient == foreign_service", "recipient == foreign_service"),
+        ("date >= 2028-01-01 and flag == false", "date >= 2028-01-01 and flag == false"),
+    ],
+)
+def test_conditions_print_minimal_parentheses(written: str, canonical: str) -> None:
+    expr = parse_condition(written)
+    assert format_expr(expr) == canonical
+    assert parse_condition(canonical) == expr
+
+
+def test_literal_true_is_not_the_number_one() -> None:
+    assert format_expr(ast.Literal(True)) == "true"
+    assert format_expr(ast.Literal(1)) == "1"
+
+
+def test_durations_are_singular_for_one() -> None:
+    assert format_expr(ast.Literal(Duration(1, Unit.DAYS))) == "1 day"
+    assert format_expr(ast.Literal(Duration(3, Unit.HOURS))) == "3 hours"
+
+
+def test_operation_ids_are_bare_when_they_can_be() -> None:
+    assert format_operation(ast.OperationSpec("op_1")) == "operation op_1 {}"
+    assert format_operation(ast.OperationSpec("case")) == 'operation "case" {}'
+    assert format_operation(ast.OperationSpec("op-1")) == 'operation "op-1" {}'
+
+
+# ---- comments ---------------------------------------------------------------------------------
+
+
+def test_comments_own_line_trailing_closing_brace_and_end_of_file() -> None:
+    source = """
+        # file header
+
+        power p {   # opening
+          # about threats
+          threats: terrorism # trailing
+          description: "x"
+             # before the closing brace
+        }
+        power q {
+        # inside an empty body
+        }
+        power r {
+        }  # after an empty body
+        technique t -> c  # one-liner
+        # last words
+
+        # really last
+    """
+    expected = """
+        # file header
+
+        power p {  # opening
+            # about threats
+            threats: terrorism  # trailing
+            description: "x"
+            # before the closing brace
+        }
+
+        power q {
+            # inside an empty body
+        }
+
+        power r {}  # after an empty body
+
+        technique t -> c  # one-liner
+        # last words
+
+        # really last
+    """
+    once = fmt(source)
+    assert once == dedent(expected)
+    assert format_source(once) == once
+
+
+def test_comments_collapsed_onto_one_line_do_not_pile_up() -> None:
+    source = """
+        technique t -> a,  # first
+          b  # second
+        threat x
+    """
+    once = fmt(source)
+    assert once == dedent("""
+        technique t -> a, b  # first
+
+        # second
+        threat x
+    """)
+    assert format_source(once) == once
+
+
+def test_blank_line_after_a_section_comment_is_kept() -> None:
+    source = """
+        threat a
+
+        # ---- section ----
+
+        threat b
+        # attached
+        threat c
+        protected journalist
+
+        # gap kept inside a run of one-liners
+        protected lawyer
+        # no gap
+        protected doctor
+    """
+    assert fmt(source) == dedent("""
+        threat a
+
+        # ---- section ----
+
+        threat b
+
+        # attached
+        threat c
+
+        protected journalist
+
+        # gap kept inside a run of one-liners
+        protected lawyer
+        # no gap
+        protected doctor
+    """)
+
+
+def test_comments_in_nested_blocks() -> None:
+    source = """
+        case "c" {
+            # expectation
+            expect: deny
+            operation op {
+                # subject
+                subject s {
+                    protected: journalist  # who
+                    # end of subject
+                }
+                # end of operation
+            }
+        }
+    """
+    once = fmt(source)
+    assert once == dedent(source)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.name)
+def test_specs_format_to_themselves(spec: Path) -> None:
+    text = spec.read_text("utf-8")
+    assert format_source(text, str(spec)) == text
+
+
+# ---- the round-trip check ---------------------------------------------------------------------
+
+
+def test_fmt_refuses_when_the_tree_would_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = formatter.format_module
+
+    def lossy(module: ast.Module, source: str | None = None) -> str:
+        return real(attrs.evolve(module, items=module.items[1:]), source)
+
+    monkeypatch.setattr(formatter, "format_module", lossy)
+    with pytest.raises(DiagnosticError) as raised:
+        format_source("threat a\nthreat b\n", "law.auth")
+    assert [d.code for d in raised.value.diagnostics] == ["fmt-changed-ast"]
+    assert raised.value.diagnostics[0].span.file == "law.auth"
+
+
+def test_fmt_refuses_output_that_does_not_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(formatter, "format_module", lambda module, source=None: "threat {\n")
+    with pytest.raises(DiagnosticError) as raised:
+        format_source("threat a\n")
+    assert [d.code for d in raised.value.diagnostics] == ["fmt-changed-ast"]
+
+
+def test_syntax_errors_pass_through() -> None:
+    with pytest.raises(DiagnosticError) as raised:
+        format_source("threat {")
+    assert raised.value.diagnostics[0].code == "syntax-error"
