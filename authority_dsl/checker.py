@@ -129,6 +129,10 @@ def check_file(path: str | Path) -> list[Diagnostic]:
         module = load_module(path)
     except DiagnosticError as exc:
         return list(exc.diagnostics)
+    if not module.items:
+        where = Span(str(path), 1, 1, 1, 1)
+        return [error("file-kind", "file is empty: it declares nothing", where,
+                      "a law starts with `law \"title\" { ... }`")]
     kinds = {type(i) for i in module.items}
     if ast.Law in kinds:
         return load_law(path)[1]

@@ -22,8 +22,32 @@ from .durations import MAX_AMOUNT, Duration, Validity, parse_unit
 
 MAX_NAME_LENGTH = 200
 MAX_TREE_DEPTH = 200
+MAX_PAREN_DEPTH = 100
 
 _comments: list[Token] = []
+
+
+class _Parens:
+    """Tracks the nesting of parentheses while lexing, to refuse absurd nesting with a location."""
+
+    depth = 0
+    deepest: Token | None = None
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.depth, cls.deepest = 0, None
+
+    @classmethod
+    def open(cls, token: Token) -> Token:
+        cls.depth += 1
+        if cls.depth > MAX_PAREN_DEPTH and cls.deepest is None:
+            cls.deepest = token
+        return token
+
+    @classmethod
+    def close(cls, token: Token) -> Token:
+        cls.depth -= 1
+        return token
 
 
 @functools.cache
@@ -37,7 +61,8 @@ def _lark() -> Lark:
         propagate_positions=False,
         strict=True,
         maybe_placeholders=False,
-        lexer_callbacks={"COMMENT": _comments.append},
+        lexer_callbacks={"COMMENT": _comments.append, "LPAR": _Parens.open,
+                         "RPAR": _Parens.close},
     )
 
 
@@ -48,10 +73,15 @@ def grammar_text() -> str:
 def parse(text: str, file: str = "<string>") -> ast.Module:
     """Parse a whole source file; raises DiagnosticError with every problem found."""
     _comments.clear()
+    _Parens.reset()
     try:
         tree = _lark().parse(text)
     except UnexpectedInput as exc:
         raise DiagnosticError([_syntax_error(exc, text, file)]) from None
+    if _Parens.deepest is not None:
+        raise DiagnosticError([error(
+            "too-deep", f"parentheses are nested more than {MAX_PAREN_DEPTH} deep",
+            _span(_Parens.deepest, file), "simplify the condition")])
     comments = tuple(_comment(tok, text) for tok in _comments)
     _comments.clear()
     deep = _too_deep(tree)

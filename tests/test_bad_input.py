@@ -1,0 +1,124 @@
+"""Bad input never shows a traceback: every case exits 1 with a located message."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from authority_dsl.cli import main
+
+LOCATED = re.compile(r"[^\s:]+:\d+:\d+: error\[[a-z-]+\]: ")
+
+CASES: dict[str, bytes] = {
+    "empty": b"",
+    "binary_garbage": bytes(range(256)) * 40,
+    "invalid_utf8": b'law "x" {\n    version: "\xff\xfe"\n}\n',
+    "unterminated_string": b'law "x {\n',
+    "nested_parens": b'law "x" { version: "1" }\nforbid f { when ' + b"(" * 10_000 + b"urgent"
+    + b")" * 10_000 + b" }\n",
+    "long_identifier": b'law "x" { version: "1" }\nthreat ' + b"t" * 100_000 + b"\n",
+    "twenty_megabytes": b'law "x" { version: "1" }\n' + (b"# padding " + b"x" * 90 + b"\n")
+    * 200_000,
+    "lone_brace": b"}",
+    "control_characters": b"\x1b[31m\x07\x08",
+}
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "authority_dsl", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=120, env={**os.environ, "COLUMNS": "100"})
+
+
+# An empty file is validly formatted (to nothing); `check` is what reports it.
+PAIRS = [(verb, name) for verb in ("check", "fmt") for name in sorted(CASES)
+         if (verb, name) != ("fmt", "empty")]
+
+
+@pytest.mark.parametrize(("verb", "name"), PAIRS)
+def test_bad_file(tmp_path: Path, name: str, verb: str) -> None:
+    path = tmp_path / f"{name}.auth"
+    path.write_bytes(CASES[name])
+    before = path.read_bytes()
+    result = run(verb, str(path))
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert LOCATED.search(result.stderr), result.stderr[:2000]
+    assert str(path) in result.stderr
+    assert path.read_bytes() == before  # nothing written over bad input
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    result = run("check", str(tmp_path / "nowhere.auth"))
+    assert result.returncode == 1
+    assert "nowhere.auth:1:1: error[bad-source]: file" in result.stderr
+    assert "not found" in result.stderr
+
+
+def test_directory(tmp_path: Path) -> None:
+    result = run("check", str(tmp_path))
+    assert result.returncode == 1
+    assert "is a directory" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                         capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "secret.auth"
+    path.write_text('law "x" { version: "1" }\n')
+
+    def refuse(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    # Root reads any file, so refuse at the point where the file is read.
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    assert main(["check", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "secret.auth:1:1: error[bad-source]: file" in err
+    assert "permission denied" in err
+
+
+def test_usage_error_exits_2() -> None:
+    result = run("check")
+    assert result.returncode == 2
+    assert "usage:" in result.stderr
+
+
+def test_caret_under_the_problem(tmp_path: Path) -> None:
+    path = tmp_path / "typo.auth"
+    path.write_text('law "x" { version: "1" }\nthreat terrorism {\n    severty: 3\n}\n')
+    result = run("check", str(path))
+    lines = result.stderr.splitlines()
+    assert lines[0].endswith("typo.auth:3:5: error[bad-field]: unknown field `severty` in a threat")
+    assert lines[1] == "3 |     severty: 3"
+    assert lines[2] == "  |     ^^^^^^^"
+    assert "did you mean `severity`?" in lines[3]
+
+
+def test_json_format(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "typo.auth"
+    path.write_text('law "x" { version: "1" }\nthreat terrorism {\n    severty: 3\n}\n')
+    result = run("check", "--format", "json", str(path))
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["errors"] == 1
+    (d,) = report["diagnostics"]
+    assert (d["code"], d["line"], d["column"]) == ("bad-field", 3, 5)
+    assert d["help"] == "did you mean `severity`?"
+
+
+def test_warnings_fail_only_with_strict(tmp_path: Path) -> None:
+    path = tmp_path / "warn.auth"
+    path.write_text('law "x" { version: "1" }\nthreat t\ncapability c { intrusion: 1 }\n'
+                    'assessment necessity\npower p {\n    threats: t\n    capabilities: c\n'
+                    '    requires: necessity\n}\n')
+    assert run("check", str(path)).returncode == 0
+    strict = run("check", "--strict", str(path))
+    assert strict.returncode == 1
+    assert "warning[no-safeguard]" in strict.stderr
