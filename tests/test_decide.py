@@ -1,0 +1,124 @@
+"""`authority decide` on the example operations: verdicts, schemas, determinism, start-up."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from authority_dsl.checker import load_law
+from authority_dsl.engine import compile_law
+from authority_dsl.engine.reference import decide as reference
+from authority_dsl.operation import OperationError, from_json, loads
+
+ROOT = Path(__file__).parent.parent
+OPERATIONS = sorted((ROOT / "specs" / "operations").glob("*/*.json"))
+
+
+def schema(name: str) -> dict[str, object]:
+    text = resources.files("authority_dsl").joinpath(f"schemas/{name}.schema.json").read_text()
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "authority_dsl", *args], capture_output=True,
+                          text=True, input=stdin, timeout=60)
+
+
+def spec_for(op_path: Path) -> Path:
+    return ROOT / "specs" / f"{op_path.parent.name}.auth"
+
+
+def test_every_example_law_has_operations_of_every_verdict() -> None:
+    for spec in ("wiv2017", "wiv_threat_draft"):
+        names = [p.stem for p in OPERATIONS if p.parent.name == spec]
+        assert len(names) >= 8
+        assert {n.split("-")[0] for n in names} == {"permitted", "requires", "denied"}
+
+
+@pytest.mark.parametrize("path", OPERATIONS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_example_operation(path: Path) -> None:
+    raw = json.loads(path.read_text())
+    jsonschema.validate(raw, schema("operation"))
+    law, diags = load_law(spec_for(path))
+    assert law is not None, diags
+    op = from_json(raw)
+    decision = compile_law(law).decide(op)
+    assert decision == reference(law, op)
+    assert decision.verdict == path.stem.split("-")[0]
+    jsonschema.validate(decision.to_json(), schema("decision"))
+
+
+@pytest.mark.parametrize("path", OPERATIONS[:6], ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_cli_json_is_valid_and_identical_on_two_runs(path: Path) -> None:
+    first = run("decide", str(spec_for(path)), str(path), "--json")
+    second = run("decide", str(spec_for(path)), str(path), "--json")
+    assert first.stdout == second.stdout
+    assert first.returncode == (0 if path.stem.startswith("permitted") else 3)
+    jsonschema.validate(json.loads(first.stdout), schema("decision"))
+
+
+def test_stdin_and_dsl_operation(tmp_path: Path) -> None:
+    spec = ROOT / "specs" / "wiv_threat_draft.auth"
+    path = ROOT / "specs/operations/wiv_threat_draft/permitted-hack-terrorism.json"
+    from_stdin = run("decide", str(spec), "-", "--json", stdin=path.read_text())
+    assert json.loads(from_stdin.stdout)["verdict"] == "permitted"
+    dsl = tmp_path / "op.auth"
+    dsl.write_text('operation "draft-001" {\n    date: 2028-09-01\n    threat: terrorism\n'
+                   '    technique: phone_implant\n    duration: 3 months\n'
+                   '    approvals: minister_approval on 2028-08-25, review_board on 2028-08-29\n'
+                   '    assessments: necessity, proportionality, subsidiarity, '
+                   'as_targeted_as_possible\n    subject target\n}\n')
+    from_dsl = run("decide", str(spec), str(dsl), "--json")
+    assert from_dsl.returncode == 0, from_dsl.stderr
+    a, b = json.loads(from_stdin.stdout), json.loads(from_dsl.stdout)
+    assert (a["verdict"], a["authorised"], a["missing"]) == (b["verdict"], b["authorised"],
+                                                             b["missing"])
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ('{"id": "x", "date": "2028-01-01", "approvals": [{"safeguard": "a", "date": 5}]}',
+     "$.approvals[0].date"),
+    ('{"id": "x", "date": "99999-01-01"}', "$.date"),
+    ('{"id": "x", "date": "2028-01-01", "duration": "100000000000000000000 years"}',
+     "$.duration"),
+    ('{"id": "x", "date": "2028-01-01", "subjects": {}}', "$.subjects"),
+    ('{"id": "x", "date": "2028-01-01", "threats": "terrorism"}', "$.threats"),
+    ('{"id": "x"}', "$.date"),
+    ("[1, 2]", "$"),
+    ('{"id": "x", "date": "2028-01-0', "line 1 column"),
+])
+def test_malformed_operation_gives_its_json_path(text: str, where: str) -> None:
+    with pytest.raises(OperationError) as info:
+        loads(text)
+    assert str(info.value).startswith(where)
+    result = run("decide", str(ROOT / "specs" / "wiv_threat_draft.auth"), "-", stdin=text)
+    assert result.returncode == 1
+    assert where in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_name_is_denied_with_a_suggestion() -> None:
+    path = ROOT / "specs/operations/wiv_threat_draft/denied-unknown-technique.json"
+    result = run("decide", str(spec_for(path)), str(path), "--json")
+    decision = json.loads(result.stdout)
+    assert result.returncode == 3
+    (violation,) = decision["violations"]
+    assert violation["code"] == "unknown-name"
+    assert violation["help"] == "did you mean `phone_implant`?"
+
+
+def test_decide_does_not_import_test_modules() -> None:
+    path = ROOT / "specs/operations/wiv_threat_draft/permitted-hack-terrorism.json"
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "authority_dsl", "decide",
+         str(spec_for(path)), str(path), "--json"], capture_output=True, text=True, timeout=60)
+    imported = {line.split("|")[-1].strip().split(".")[0]
+                for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert "authority_dsl" in imported
+    assert not imported & {"hypothesis", "pytest", "jsonschema", "prompt_toolkit", "cedarpy"}
