@@ -7,6 +7,7 @@ stops at the first problem.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -117,7 +118,7 @@ def load_law(path: str | Path) -> tuple[Law | None, list[Diagnostic]]:
     checker = _Checker(loaded)
     law = checker.run()
     diags.extend(checker.diagnostics)
-    diags = sorted(_dedupe(diags), key=sort_key)
+    diags = sorted(_dedupe(allowed(diags, dict(loaded.texts))), key=sort_key)
     if any(d.is_error for d in diags):
         return None, diags
     return law, diags
@@ -136,9 +137,28 @@ def check_file(path: str | Path) -> list[Diagnostic]:
     kinds = {type(i) for i in module.items}
     if ast.Law in kinds:
         return load_law(path)[1]
-    diags = list(hidden_characters(read_source(path), str(path)))
+    text = read_source(path)
+    diags = list(hidden_characters(text, str(path)))
     diags.extend(_check_plain(module))
-    return sorted(diags, key=sort_key)
+    return sorted(allowed(diags, {str(path): text}), key=sort_key)
+
+
+_ALLOW = re.compile(r"#.*\ballow:\s*([a-z-]+(?:\s*,\s*[a-z-]+)*)")
+
+
+def allowed(diags: Iterable[Diagnostic], texts: dict[str, str]) -> Iterator[Diagnostic]:
+    """Drop warnings a drafter has acknowledged with `# allow: CODE` on the line of the
+    declaration or the line above it. Errors cannot be allowed."""
+    lines = {file: text.splitlines() for file, text in texts.items()}
+    for d in diags:
+        if not d.is_error:
+            source = lines.get(d.span.file, [])
+            nearby = source[max(d.span.line - 2, 0): d.span.line]
+            codes = {c.strip() for line in nearby for m in _ALLOW.finditer(line)
+                     for c in m.group(1).split(",")}
+            if d.code in codes:
+                continue
+        yield d
 
 
 def _dedupe(diags: Iterable[Diagnostic]) -> Iterator[Diagnostic]:
