@@ -40,6 +40,11 @@ class Duration:
     amount: int
     unit: Unit
 
+    @property
+    def calendar(self) -> bool:
+        """Months and years: their length depends on the date they count from."""
+        return self.unit is Unit.MONTHS or self.unit is Unit.YEARS
+
     def __str__(self) -> str:
         name = self.unit.value if self.amount != 1 else self.unit.value[:-1]
         return f"{self.amount} {name}"

@@ -166,9 +166,12 @@ class CompiledLaw:
         self.reads_date = "date" in read
         self.reads_service = "service" in read
         durations = [d for p in law.powers for d in (p.max_duration, p.retention) if d]
-        durations += [c.value for p in law.powers for c in _consts(p)
-                      if isinstance(c.value, Duration)]
+        durations += [c.value for c in _consts(conditions) if isinstance(c.value, Duration)]
         self.duration_kinds = {_calendar(d.unit) for d in durations}
+        # An urgent window in months ends on a date that depends on the start date.
+        self.calendar_windows = any(
+            s.urgent_within is not None and _calendar(s.urgent_within.unit)
+            for s in law.safeguards.values())
         edges: set[dt.date] = set()
         windows = [law.in_force] + [t.valid for t in law.threats.values()]
         windows += [p.valid for p in law.powers] + [p.valid for p in law.prohibitions]
@@ -192,77 +195,94 @@ class CompiledLaw:
         }
 
     def decide(self, op: Operation) -> Decision:
-        """Decide one operation; the common case runs on precomputed indexes and objects, and
-        repeated operations (equal in everything the decision depends on) are remembered."""
+        """Decide one operation. Operations equal in everything the decision depends on (all
+        but the id, the start date only as far as it matters, approval dates relative to it)
+        are decided once and remembered; the rest runs on precomputed indexes."""
+        day = op.date
+        duration, retention = op.duration, op.retention
+        # Plain values only: hashing them runs in C, hashing attrs objects would not.
+        key = (self._date_key(op), op.threat, op.technique, op.capabilities,
+               tuple(s.protected for s in op.subjects),
+               duration and (duration.amount, duration.unit._value_),
+               retention and (retention.amount, retention.unit._value_), op.urgent,
+               op.service if self.reads_service else None,
+               tuple((a.safeguard, None if a.date is None else (a.date - day).days)
+                     for a in op.approvals),
+               op.assessments, op.sharing)
+        found = self.memo.get(key)
+        if found is None:
+            found = self._decide_new(op)
+            if found is None:
+                return self._decide_general(op)
+            if len(self.memo) >= MEMO_SIZE:
+                self.memo.clear()
+            self.memo[key] = found
+        verdict, authorised, missing, violations, alternatives, steps = found
+        law = self.law
+        return Decision(op.id, verdict, self.info, authorised, missing, violations,
+                        alternatives, (("start", law.title, law.version, op.id, day.isoformat()),
+                                       *steps))
+
+    def _decide_new(self, op: Operation) -> tuple[Any, ...] | None:
+        """The parts of a decision that do not depend on the operation's id, or None when the
+        general path must decide (unknown names, dates outside the law or the threat)."""
         law = self.law
         day = op.date
         threat = op.threat
         info = self.threat_info.get(threat) if threat is not None else None
         if info is None or not law.in_force.contains(day) or not info[2].contains(day):
-            return self._decide_general(op)
+            return None
         # Fail closed on any unknown name: the general path words those violations.
         if op.technique is not None:
             caps = self.law.techniques.get(op.technique)
             if caps is None:
-                return self._decide_general(op)
+                return None
             if op.capabilities:
                 caps = caps | frozenset(op.capabilities)
         else:
             caps = frozenset(op.capabilities)
         if not caps or not caps <= self.capability_names:
-            return self._decide_general(op)
+            return None
         protected: frozenset[str] = frozenset()
         for subject in op.subjects:
             if subject.protected:
                 protected = protected.union(subject.protected)
         if not protected <= self.protected_names:
-            return self._decide_general(op)
+            return None
         have = set(op.assessments)
         if not have <= self.assessment_names:
-            return self._decide_general(op)
+            return None
         late: set[str] = set()
         safeguards = self.safeguard_names
         for approval in op.approvals:
             name = approval.safeguard
             if name not in safeguards:
-                return self._decide_general(op)
+                return None
             when = approval.date
             if when is None or when <= day or timely(law, op, name, when):
                 have.add(name)
             else:
                 late.add(name)
         late -= have
-        recipients = self.recipient_foreign
         for sharing in op.sharing:
-            if sharing.recipient not in recipients or not self.requirement_names.issuperset(
-                    sharing.with_):
-                return self._decide_general(op)
-        haveset = frozenset(have)
-        key = (self._date_key(op), threat, caps, protected, op.duration, op.retention,
-               op.urgent, op.service if self.reads_service else None, haveset,
-               frozenset(late), op.sharing)
-        found = self.memo.get(key)
-        if found is None:
-            found = self._decide_fast(op, threat, info[1], caps, protected, haveset, late)
-            if len(self.memo) >= MEMO_SIZE:
-                self.memo.clear()
-            self.memo[key] = found
-        verdict, authorised, missing, violations, alternatives, steps = found
-        return Decision(op.id, verdict, self.info, authorised, missing, violations,
-                        alternatives, (("start", law.title, law.version, op.id, day.isoformat()),
-                                       *steps))
+            if sharing.recipient not in self.recipient_foreign or \
+                    not self.requirement_names.issuperset(sharing.with_):
+                return None
+        assert threat is not None
+        return self._decide_fast(op, threat, info[1], caps, protected, frozenset(have), late)
 
     def _date_key(self, op: Operation) -> object:
         """What of the start date can matter: the interval between the law's dates, or the
         date itself where conditions read it or durations of different kinds are compared."""
         day = op.date
-        if self.reads_date:
+        if self.reads_date or self.calendar_windows:
+            return day
+        kinds = self.duration_kinds
+        if len(kinds) > 1:
             return day
         for stated in (op.duration, op.retention):
-            if stated is not None and _calendar(stated.unit) not in self.duration_kinds:
+            if stated is not None and stated.calendar not in kinds:
                 return day
-        if len(self.duration_kinds) > 1:
-            return day
         return bisect.bisect_right(self.boundaries, day)
 
     def _decide_fast(self, op: Operation, threat: str, severity: int, caps: frozenset[str],
@@ -471,7 +491,8 @@ def _reader(power: PowerDef) -> Callable[[Facts], object]:
     if not dated:
         return get
     limits = [d for d in (power.max_duration, power.retention) if d is not None]
-    limits += [c.value for c in _consts(power) if isinstance(c.value, Duration)]
+    limits += [c.value for c in _consts([c.condition for c in power.conditionals])
+               if isinstance(c.value, Duration)]
     kinds = {_calendar(d.unit) for d in limits}
 
     def read(facts: Facts) -> object:
@@ -484,12 +505,12 @@ def _reader(power: PowerDef) -> Callable[[Facts], object]:
 
 
 def _calendar(unit: Unit) -> bool:
-    return unit in (Unit.MONTHS, Unit.YEARS)
+    return unit is Unit.MONTHS or unit is Unit.YEARS
 
 
-def _consts(power: PowerDef) -> list[Const]:
+def _consts(conditions: list[Cond]) -> list[Const]:
     out: list[Const] = []
-    stack: list[Cond] = [c.condition for c in power.conditionals]
+    stack: list[Cond] = list(conditions)
     while stack:
         node = stack.pop()
         if isinstance(node, Const):
