@@ -126,8 +126,8 @@ def test_more_approvals_never_worse(case: tuple[GenLaw, Operation], data: st.Dat
                         assessments=op.assessments + tuple(extra_assessments))
     after = decide(law, more)
     assert not worse(after, before), (before.verdict, after.verdict)
-    assert {m.requirement for m in after.missing} <= {m.requirement for m in before.missing} \
-        or before.verdict == "denied"
+    # (The missing set itself may change, not only shrink: with more approvals another power
+    # can become the one with the fewest missing requirements for a capability.)
 
 
 @given(laws(min_powers=1).flatmap(lambda g: st.tuples(st.just(g), plausible_operations(g))))
