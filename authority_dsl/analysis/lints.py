@@ -1,0 +1,301 @@
+"""Lints for drafters: warnings about a law that checks without errors.
+
+- `technology-word`: a threat, capability or power whose name or description names a technology
+  (a curated lexicon, tech_lexicon.txt, replaceable with `--lexicon FILE`);
+- `capability-not-granted`: a capability that no power grants;
+- `power-never-applies`: a power that no operation can ever use (its threats or validity leave
+  nothing, or prohibitions always block it);
+- `power-shadowed`: a power another power makes redundant;
+- `safeguard-ladder`: a capability of higher intrusion that needs fewer safeguards than one of
+  lower intrusion for the same threat.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from importlib import resources
+from pathlib import Path
+
+import attrs
+
+from ..decision import DENIED, PERMITTED
+from ..diagnostics import NO_SPAN, Diagnostic, Span, sort_key, warning
+from ..durations import Duration, Unit, Validity
+from ..engine import compile_law
+from ..model import ConditionalDef, Law, PowerDef
+from ..operation import Approval, Operation
+from .space import Space
+
+LINT_CODES = ("technology-word", "capability-not-granted", "power-never-applies",
+              "power-shadowed", "safeguard-ladder")
+_EDGE = r"(?<![A-Za-z0-9])"
+_END = r"(?![A-Za-z0-9])"
+
+
+@attrs.frozen
+class Lexicon:
+    """Technology-specific terms and their patterns."""
+
+    terms: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...] = attrs.field(eq=False, repr=False)
+
+    @staticmethod
+    def parse(text: str) -> Lexicon:
+        terms = tuple(line.strip() for line in text.splitlines()
+                      if line.strip() and not line.strip().startswith("#"))
+        return Lexicon(terms, tuple(_pattern(t) for t in terms))
+
+    def find(self, text: str) -> Iterator[tuple[int, str]]:
+        """(offset, word as written) of every technology word in `text`."""
+        for pattern in self.patterns:
+            for match in pattern.finditer(text):
+                yield match.start(), match.group(0)
+
+
+def _pattern(term: str) -> re.Pattern[str]:
+    parts = [re.escape(p) for p in re.split(r"[\s_\-]+", term.rstrip("*")) if p]
+    body = r"[\s_\-]?".join(parts)
+    ending = r"[A-Za-z0-9]*" if term.endswith("*") else r"(?:s|es|en|'s)?"
+    return re.compile(_EDGE + body + ending + _END, re.IGNORECASE)
+
+
+def default_lexicon() -> Lexicon:
+    text = resources.files("authority_dsl.analysis").joinpath("tech_lexicon.txt")
+    return Lexicon.parse(text.read_text("utf-8"))
+
+
+def load_lexicon(path: str | Path) -> Lexicon:
+    """A lexicon file in the format of tech_lexicon.txt; raises OSError or UnicodeError."""
+    return Lexicon.parse(Path(path).read_text("utf-8"))
+
+
+def lint_law(law: Law, lexicon: Lexicon | None = None) -> list[Diagnostic]:
+    """Every lint warning for a law that checked without errors."""
+    out = [*technology_words(law, lexicon or default_lexicon()), *capabilities_not_granted(law),
+           *powers_never_applying(law), *shadowed_powers(law), *safeguard_ladder(law)]
+    return sorted(out, key=sort_key)
+
+
+# ---- technology words -------------------------------------------------------------------------
+
+
+def technology_words(law: Law, lexicon: Lexicon) -> Iterator[Diagnostic]:
+    declarations: list[tuple[str, str, str | None]] = []
+    declarations += [("threat", t.name, t.description) for t in law.threats.values()]
+    declarations += [("capability", c.name, c.description) for c in law.capabilities.values()]
+    declarations += [("power", p.name, p.description) for p in law.powers]
+    help_text = ("a technology-neutral law names threats and abstract capabilities; map "
+                 "techniques to capabilities in the technique register")
+    for kind, name, description in declarations:
+        span = law.spans.get(name, NO_SPAN)
+        words = sorted({w.lower() for _, w in lexicon.find(name.replace("_", " "))})
+        for word in words:
+            yield warning("technology-word", f"{kind} `{name}` is named after a technology: "
+                          f"`{word}`", span, help_text)
+        seen = set(words)
+        for _, word in sorted(lexicon.find(description or "")):
+            if word.lower() in seen:
+                continue
+            seen.add(word.lower())
+            yield warning("technology-word", f"the description of {kind} `{name}` names a "
+                          f"technology: `{word}`", _word_span(span, word), help_text)
+
+
+def _word_span(decl: Span, word: str) -> Span:
+    """Where `word` is written in the declaration's description, if the source can be read."""
+    try:
+        lines = Path(decl.file).read_text("utf-8").splitlines()
+    except (OSError, UnicodeError):
+        return decl
+    pattern = re.compile(_EDGE + re.escape(word) + _END)
+    for number in range(decl.line, min(len(lines), decl.line + 80) + 1):
+        line = lines[number - 1]
+        if number > decl.line and line.startswith("}"):
+            break
+        if "description" not in line:
+            continue
+        match = pattern.search(line)
+        if match:
+            return Span(decl.file, number, match.start() + 1, number, match.end() + 1)
+    return decl
+
+
+# ---- capabilities and powers ------------------------------------------------------------------
+
+
+def capabilities_not_granted(law: Law) -> Iterator[Diagnostic]:
+    granted = {c for p in law.powers for c in p.capabilities}
+    for name in law.capabilities:
+        if name not in granted:
+            yield warning("capability-not-granted", f"no power grants capability `{name}`",
+                          law.spans.get(name, NO_SPAN),
+                          "grant it in a power, or remove it if the law should not allow it")
+
+
+def _overlap(a: Validity, b: Validity) -> bool:
+    start = max((d for d in (a.start, b.start) if d is not None), default=None)
+    end = min((d for d in (a.end, b.end) if d is not None), default=None)
+    return start is None or end is None or start <= end
+
+
+def powers_never_applying(law: Law) -> Iterator[Diagnostic]:
+    for power in law.powers:
+        reason = _never_applies(law, power)
+        if reason is not None:
+            yield warning("power-never-applies", f"power `{power.name}` can never apply: "
+                          f"{reason}", law.spans.get(power.name, NO_SPAN),
+                          "no operation can use this power; check its threats, validity and "
+                          "the prohibitions")
+
+
+def _never_applies(law: Law, power: PowerDef) -> str | None:
+    if not power.threats:
+        return "it is granted for no threat"
+    if not _overlap(power.valid, law.in_force):
+        return f"it is valid {power.valid}, while the law is in force {law.in_force}"
+    threats = [t for t in law.threats.values() if power.threats & t.ancestors]
+    if not any(_overlap(t.valid, power.valid) and _overlap(t.valid, law.in_force)
+               for t in threats):
+        return "none of its threats is in force while it is"
+    alone = attrs.evolve(law, powers=(power,))
+    compiled = compile_law(alone)
+    space = Space([alone], mode="verify")
+    blockers: set[str] = set()
+    for op in space:
+        if not op.capabilities or not set(op.capabilities) & power.capabilities:
+            continue
+        decision = compiled.decide(attrs.evolve(
+            op, approvals=tuple(Approval(s) for s in law.safeguards),
+            assessments=tuple(law.assessments)))
+        if decision.verdict == PERMITTED:
+            return None
+        blockers |= {v.message.split("`")[1] for v in decision.violations
+                     if v.code == "prohibited"}
+    if not space.exhaustive:
+        return None
+    if blockers:
+        names = ", ".join(f"`{b}`" for b in sorted(blockers))
+        plural = len(blockers) > 1
+        return f"prohibition{'s' * plural} {names} always block{'' if plural else 's'} it"
+    return "every operation that could use it is denied (its limits or conditions cannot be met)"
+
+
+def _covers(q: PowerDef, threat: str, law: Law) -> bool:
+    info = law.threats.get(threat)
+    return info is not None and bool(q.threats & info.ancestors)
+
+
+def _within(inner: Validity, outer: Validity) -> bool:
+    return ((outer.start is None or (inner.start is not None and outer.start <= inner.start))
+            and (outer.end is None or (inner.end is not None and inner.end <= outer.end)))
+
+
+def _at_least(a: Duration | None, b: Duration | None) -> bool:
+    """Limit `a` allows at least what limit `b` allows, on every start date."""
+    if a is None:
+        return True
+    if b is None:
+        return False
+    fixed = {Unit.HOURS: 1, Unit.DAYS: 24, Unit.WEEKS: 168}
+    calendar = {Unit.MONTHS: 1, Unit.YEARS: 12}
+    if a.unit in fixed and b.unit in fixed:
+        return a.amount * fixed[a.unit] >= b.amount * fixed[b.unit]
+    if a.unit in calendar and b.unit in calendar:
+        return a.amount * calendar[a.unit] >= b.amount * calendar[b.unit]
+    return False
+
+
+def _clauses_within(q: tuple[ConditionalDef, ...], p: PowerDef) -> bool:
+    """Every requirement a clause of `q` adds, `p` requires too in the same circumstances."""
+    for clause in q:
+        for name in clause.requires:
+            if name in p.requires:
+                continue
+            if not any(c.condition == clause.condition and name in c.requires
+                       for c in p.conditionals):
+                return False
+    return True
+
+
+def dominates(q: PowerDef, p: PowerDef, law: Law) -> bool:
+    """`q` is usable wherever `p` is and never needs more: `p` never changes a decision."""
+    return (all(_covers(q, t, law) for t in p.threats)
+            and p.capabilities <= q.capabilities
+            and _within(p.valid, q.valid)
+            and q.requires <= p.requires
+            and _clauses_within(q.conditionals, p)
+            and _at_least(q.max_duration, p.max_duration)
+            and _at_least(q.retention, p.retention))
+
+
+def shadowed_powers(law: Law) -> Iterator[Diagnostic]:
+    for p in law.powers:
+        for q in law.powers:
+            if q is p or not dominates(q, p, law):
+                continue
+            if dominates(p, q, law) and p.name < q.name:
+                continue  # two equivalent powers: report the later name once
+            yield warning("power-shadowed", f"power `{p.name}` is shadowed by power `{q.name}`",
+                          law.spans.get(p.name, NO_SPAN),
+                          f"`{q.name}` grants the same capabilities for the same threats with no "
+                          "more requirements and limits at least as generous, so "
+                          f"`{p.name}` never changes a decision")
+            break
+
+
+# ---- the safeguard ladder ---------------------------------------------------------------------
+
+
+def safeguard_ladder(law: Law) -> Iterator[Diagnostic]:
+    """For each threat class and date, compare the safeguards each granted capability needs on
+    its own; warn once per capability that needs fewer than a less intrusive one."""
+    space = Space([law], mode="verify")
+    compiled = compile_law(law)
+    worst: dict[str, tuple[int, str, str, frozenset[str], frozenset[str]]] = {}
+    for day in space.dates:
+        durations: list[Duration | None] = [
+            d for d in space.durations_on(day)[0] if d is not None] or [None]
+        for members in space.threat_classes:
+            threat = members[0]
+            if not law.threats[threat].valid.contains(day):
+                continue
+            guards = {}
+            for cap in law.capabilities:
+                for duration in durations:  # the shortest duration the capability allows
+                    decision = compiled.decide(Operation(
+                        "ladder", day, threat=threat, capabilities=(cap,), duration=duration))
+                    if decision.verdict != DENIED:
+                        guards[cap] = frozenset(m.requirement for m in decision.missing
+                                                if m.kind == "safeguard")
+                        break
+            _compare(law, threat, guards, worst)
+    for high, (_, low, threat, mine, theirs) in sorted(worst.items()):
+        hi, lo = law.capabilities[high], law.capabilities[low]
+        yield warning("safeguard-ladder",
+                      f"capability `{high}` (intrusion {hi.intrusion}) needs fewer safeguards "
+                      f"than `{low}` (intrusion {lo.intrusion}) for threat `{threat}`: "
+                      f"{_list(mine)} against {_list(theirs)}",
+                      law.spans.get(high, NO_SPAN),
+                      "a more intrusive capability should need at least the safeguards of a "
+                      "less intrusive one")
+
+
+def _compare(law: Law, threat: str, guards: dict[str, frozenset[str]],
+             worst: dict[str, tuple[int, str, str, frozenset[str], frozenset[str]]]) -> None:
+    for high, mine in guards.items():
+        for low, theirs in guards.items():
+            gap = len(theirs) - len(mine)
+            if law.capabilities[high].intrusion <= law.capabilities[low].intrusion or gap <= 0:
+                continue
+            if high not in worst or gap > worst[high][0]:
+                worst[high] = (gap, low, threat, mine, theirs)
+
+
+def _list(names: Iterable[str]) -> str:
+    items = sorted(names)
+    return ", ".join(f"`{n}`" for n in items) if items else "none"
+
+
+__all__ = ["LINT_CODES", "Lexicon", "default_lexicon", "lint_law",
+           "load_lexicon"]
