@@ -7,7 +7,6 @@ have equal ASTs (the formatter relies on this to check it changed nothing).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Union
 
 import attrs
 
@@ -97,7 +96,7 @@ class AnyShare:
     span: Span = span_field()
 
 
-Expr = Union[Path, Literal, SetLiteral, Compare, And, Or, Not, AnyShare]
+Expr = Path | Literal | SetLiteral | Compare | And | Or | Not | AnyShare
 COMPARATORS = ("==", "!=", "<", "<=", ">", ">=")
 RELATIONS = ("in", "not in", "contains", "under")
 
@@ -323,25 +322,25 @@ class Case:
     span: Span = span_field()
 
 
-Decl = Union[
-    Law,
-    Register,
-    Import,
-    NamedSet,
-    Threat,
-    Capability,
-    Technique,
-    Protected,
-    Safeguard,
-    Assessment,
-    Recipient,
-    Power,
-    Prohibition,
-    ShareRule,
-    Principle,
-    OperationSpec,
-    Case,
-]
+Decl = (
+    Law
+    | Register
+    | Import
+    | NamedSet
+    | Threat
+    | Capability
+    | Technique
+    | Protected
+    | Safeguard
+    | Assessment
+    | Recipient
+    | Power
+    | Prohibition
+    | ShareRule
+    | Principle
+    | OperationSpec
+    | Case
+)
 
 NAMED_KINDS: dict[type, str] = {
     NamedSet: "set",

@@ -14,7 +14,7 @@ from pathlib import Path
 import attrs
 
 from . import ast
-from .conditions import Cond, Typer
+from .conditions import Cond, Const, Typer
 from .diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean, error, sort_key, warning
 from .durations import ALWAYS
 from .model import (
@@ -73,7 +73,7 @@ def load_with_imports(path: str | Path) -> tuple[Loaded | None, list[Diagnostic]
         modules.append(module)
         for item in module.items:
             if isinstance(item, ast.Import):
-                _import(item, resolved, stack + (resolved,))
+                _import(item, resolved, (*stack, resolved))
         return True
 
     def _import(item: ast.Import, importer: Path, stack: tuple[Path, ...]) -> None:
@@ -412,7 +412,8 @@ class _Checker:
             self.used |= typer.used
             if typed is not None:
                 const, type_ = typed
-                out[s.name.name] = (const.value, type_)  # type: ignore[union-attr]
+                assert isinstance(const, Const) and isinstance(const.value, frozenset)
+                out[s.name.name] = (const.value, type_)
         return out
 
     def conditionals(self, items: Iterable[ast.Conditional], typer: Typer,

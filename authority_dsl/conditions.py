@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 import attrs
 
@@ -86,7 +86,7 @@ class SomeShare:
     item: Cond
 
 
-Cond = Union[Fact, Const, Op, AllOf, AnyOf, Negate, SomeShare]
+Cond = Fact | Const | Op | AllOf | AnyOf | Negate | SomeShare
 
 
 class CannotEvaluate(Exception):

@@ -27,7 +27,7 @@ NO_SPAN = Span("<unknown>", 1, 1, 1, 1)
 
 def span_field() -> Span:
     """An attrs field for a span that is left out of equality and repr."""
-    return attrs.field(default=NO_SPAN, eq=False, repr=False, kw_only=True)  # type: ignore[no-any-return]
+    return attrs.field(default=NO_SPAN, eq=False, repr=False, kw_only=True)
 
 
 class Severity(enum.Enum):

@@ -97,7 +97,7 @@ def parse(text: str, file: str = "<string>") -> ast.Module:
             ]
         )
     builder = _Builder(file)
-    items = tuple(builder.item(child) for child in tree.children)
+    items = tuple(builder.item(child) for child in tree.children if isinstance(child, Tree))
     if builder.diagnostics:
         raise DiagnosticError(builder.diagnostics)
     return ast.Module(items, file=file, comments=comments)
@@ -144,7 +144,7 @@ def _describe_expected(names: set[str]) -> str:
             words.append(name.lower())
     words = sorted(set(words))
     if len(words) > 8:
-        words = words[:8] + ["..."]
+        words = [*words[:8], "..."]
     return ", ".join(words)
 
 
@@ -152,7 +152,8 @@ def _syntax_error(exc: UnexpectedInput, text: str, file: str) -> Diagnostic:
     line = getattr(exc, "line", None) or 1
     column = getattr(exc, "column", None) or 1
     if isinstance(exc, UnexpectedCharacters):
-        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        pos = exc.pos_in_stream or 0
+        ch = text[pos] if pos < len(text) else ""
         if ch == '"':
             message = "unterminated string"
             help_text = "close the string with `\"` on the same line"
@@ -165,7 +166,7 @@ def _syntax_error(exc: UnexpectedInput, text: str, file: str) -> Diagnostic:
     if isinstance(exc, UnexpectedEOF) or (
         isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
     ):
-        expected = _describe_expected(set(exc.expected))  # type: ignore[attr-defined]
+        expected = _describe_expected(set(exc.expected))
         lines = text.splitlines() or [""]
         line, column = len(lines), len(lines[-1]) + 1
         return error(
@@ -369,7 +370,7 @@ class _Builder:
             items = [self.dated_name(c) for c in node.children]  # type: ignore[arg-type]
             if kind == "dated":
                 return tuple(items)
-            for item, child in zip(items, node.children):
+            for item, child in zip(items, node.children, strict=True):
                 if item.on is not None:
                     self.fail("bad-field", f"`{key}` takes names without dates", child)
             idents = tuple(ast.Ident(i.name, span=i.span) for i in items)
@@ -507,9 +508,9 @@ class _Builder:
             if kind == "when_requires":
                 conditionals.append(self.conditional(member))
             elif kind == "when":
-                conditions.append(self.expr(member.children[0]))  # type: ignore[arg-type]
+                conditions.append(self.expr(member.children[0]))
             elif kind == "forbid_when":
-                forbidden.append(self.expr(member.children[0]))  # type: ignore[arg-type]
+                forbidden.append(self.expr(member.children[0]))
             elif kind == "subject":
                 subjects.append(self.subject(member))
             elif kind == "share":

@@ -116,4 +116,4 @@ def stderr_console() -> Console:
     return Console(stderr=True, highlight=False)
 
 
-__all__ = ["escape", "print_decision", "print_diagnostics", "diagnostic_text", "stderr_console"]
+__all__ = ["diagnostic_text", "escape", "print_decision", "print_diagnostics", "stderr_console"]

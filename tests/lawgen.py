@@ -153,7 +153,7 @@ def conditions(draw: st.DrawFn, threats: Sequence[str], caps: Sequence[str]) -> 
     if shape == "atom":
         return atom
     if shape == "not":
-        return f"not {atom}" if " " in atom else f"not {atom}"
+        return f"not {atom}"
     other = draw(st.one_of(atoms))
     return f"{atom} {shape} {other}"
 

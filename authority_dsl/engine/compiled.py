@@ -528,4 +528,4 @@ def compile_law(law: Law) -> CompiledLaw:
     return CompiledLaw(law)
 
 
-__all__ = ["CompiledLaw", "compile_law", "ShareFacts"]
+__all__ = ["CompiledLaw", "ShareFacts", "compile_law"]
