@@ -1,3 +1,6 @@
+"""Hypothesis profiles: `ci` (deterministic, bounded, no deadline) is the default and what
+`.ci/run` selects; `dev` explores much further: `HYPOTHESIS_PROFILE=dev pytest`."""
+
 import os
 
 from hypothesis import HealthCheck, settings
@@ -10,5 +13,10 @@ settings.register_profile(
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.register_profile("dev", max_examples=1000, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+settings.register_profile(
+    "dev",
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
