@@ -48,9 +48,14 @@ class Path:
         return ".".join(self.parts)
 
 
+def _typed(value: object) -> tuple[str, object]:
+    return type(value).__name__, value
+
+
 @attrs.frozen
 class Literal:
-    value: str | int | bool | dt.date | Duration
+    # Compared with its type: `true` and `1` are different literals (bool is an int in Python).
+    value: str | int | bool | dt.date | Duration = attrs.field(eq=_typed)
     span: Span = span_field()
 
 

@@ -84,12 +84,6 @@ def quote(text: str) -> str:
     return '"' + escaped.replace("\n", "\\n").replace("\t", "\\t") + '"'
 
 
-def _validity(window: Validity) -> str:
-    start = window.start.isoformat() if window.start else ""
-    end = window.end.isoformat() if window.end else ""
-    return f"{start} .. {end}".rstrip()
-
-
 def _operation_id(op_id: str) -> str:
     bare = _BARE_ID.fullmatch(op_id) and len(op_id) <= MAX_NAME_LENGTH and op_id not in KEYWORDS
     return op_id if bare else quote(op_id)
@@ -138,7 +132,7 @@ def _value(value: object, kind: str) -> str:
         return quote(value)
     if kind == "validity":
         assert isinstance(value, Validity)
-        return _validity(value)
+        return str(value)  # `2027-01-01 .. 2031-12-31` or `2027-01-01 ..`
     if kind in ("name", "names", "dated"):
         items = value if isinstance(value, tuple) else (value,)
         return ", ".join(_dated(i) for i in items)
@@ -432,21 +426,18 @@ def format_source(text: str, file: str = "<string>") -> str:
     tree and the same comments."""
     module = parse(text, file)
     out = format_module(module, text)
-    where = Span(file, 1, 1, 1, 1)
     try:
         again = parse(out, file)
     except DiagnosticError as exc:
         first = exc.diagnostics[0].message if exc.diagnostics else "a syntax error"
-        raise DiagnosticError([error(
-            "fmt-changed-ast", f"formatting produced text that does not parse ({first})",
-            where, "this is a bug in the formatter; the file was left unchanged")]) from None
+        raise _refusal(file, f"formatting produced text that does not parse ({first})") from None
     if again != module:
-        raise DiagnosticError([error(
-            "fmt-changed-ast", "formatting would change the meaning of the file", where,
-            "this is a bug in the formatter; the file was left unchanged")])
+        raise _refusal(file, "formatting would change the meaning of the file")
     if sorted(c.text for c in again.comments) != sorted(c.text for c in module.comments):
-        raise DiagnosticError([error(
-            "fmt-changed-ast", "formatting would lose or alter comments", where,
-            "this is a bug in the formatter; the file was left unchanged")])
+        raise _refusal(file, "formatting would lose or alter comments")
     return out
 
+
+def _refusal(file: str, message: str) -> DiagnosticError:
+    help_text = "this is a bug in the formatter; the input is left as it was"
+    return DiagnosticError([error("fmt-changed-ast", message, Span(file, 1, 1, 1, 1), help_text)])

@@ -122,6 +122,9 @@ _TOKEN_NAMES = {
     "COMPARATOR": "a comparison",
     "LBRACE": "`{`",
     "RBRACE": "`}`",
+    "TRUE": "`true`",
+    "FALSE": "`false`",
+    "RANGE": "`..`",
     "LPAR": "`(`",
     "RPAR": "`)`",
     "COLON": "`:`",
@@ -361,7 +364,8 @@ class _Builder:
         if kind == "duration" and data == "duration":
             return self.duration(node)
         if kind == "validity" and data == "validity":
-            dates = [self.date(t) for t in node.children]  # type: ignore[arg-type]
+            dates = [self.date(t) for t in node.children
+                     if isinstance(t, Token) and t.type == "DATE"]
             window = Validity(dates[0], dates[1] if len(dates) > 1 else None)
             if window.end is not None and window.start is not None and window.end < window.start:
                 self.fail("bad-value", f"`{key}` ends before it starts", node)

@@ -195,7 +195,10 @@ def _iso(day: dt.date) -> str:
     return day.isoformat()
 
 
-string_tokens = strings.map(_quote)
+# Quoted by us, or straight from the grammar's pattern (raw tabs and odd characters included).
+string_tokens = st.one_of(
+    strings.map(_quote), st.from_regex(r'"([^"\\\n]|\\["\\nt])*"', fullmatch=True)
+)
 int_tokens = st.integers(0, 10**12).map(str)
 date_tokens = dates.map(_iso)
 unit_tokens = st.sampled_from(
