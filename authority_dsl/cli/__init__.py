@@ -19,6 +19,12 @@ VERBS = {
     "check": "check",
     "fmt": "fmt",
     "decide": "decide",
+    "verify": "verify",
+    "diff": "diff",
+    "lint": "lint",
+    "test": "test",
+    "audit": "audit",
+    "repl": "repl",
 }
 
 EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_DECISION = 0, 1, 2, 3

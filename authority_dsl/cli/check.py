@@ -9,8 +9,14 @@ HELP = "check specs: syntax, names, types and lints (exit 0 clean, 1 errors)"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("specs", nargs="+", metavar="SPEC", help=".auth files (laws, registers, cases)")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    p.add_argument("--format", choices=("text", "json", "sarif"), default="text",
+                   help="output format (sarif: SARIF 2.1.0 for code-review platforms)")
     p.add_argument("--strict", action="store_true", help="warnings fail the check too")
+    p.add_argument("--no-lint", action="store_true",
+                   help="leave out the drafting lints (see `authority lint`)")
+    p.add_argument("--lexicon", metavar="FILE",
+                   help="technology words for the `technology-word` lint, one per line "
+                   "(replaces the built-in list)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -19,15 +25,28 @@ def run(args: argparse.Namespace) -> int:
     from ..checker import check_file
     from ..decision import dumps
     from ..render import print_diagnostics, stderr_console
+    from .lint import LexiconError, lexicon_from, lint_file
 
+    try:
+        lexicon = None if args.no_lint else lexicon_from(args.lexicon)
+    except LexiconError as exc:
+        stderr_console().print(f"error: {exc}", highlight=False, markup=False)
+        return 1
     all_diags = []
     for spec in args.specs:
-        all_diags.extend(check_file(spec))
+        diags = check_file(spec)
+        all_diags.extend(diags)
+        if lexicon is not None and not any(d.is_error for d in diags):
+            all_diags.extend(lint_file(spec, lexicon))
     errors = sum(d.is_error for d in all_diags)
     warnings = len(all_diags) - errors
     if args.format == "json":
         sys.stdout.write(dumps({"diagnostics": [d.to_json() for d in all_diags],
                                 "errors": errors, "warnings": warnings}) + "\n")
+    elif args.format == "sarif":
+        from ..analysis.sarif import to_sarif
+
+        sys.stdout.write(dumps(to_sarif(all_diags)) + "\n")
     else:
         console = stderr_console()
         print_diagnostics(console, all_diags)

@@ -1,0 +1,530 @@
+"""Streaming batch decisions: JSON Lines of operations in, one JSON line out per input line.
+
+Every input line gives exactly one output line, in input order: `{"line": N, ...the decision}` or
+`{"line": N, "code": ..., "error": ...}` for a line that is not an operation (empty, NUL byte,
+invalid UTF-8, invalid JSON, a malformed operation, longer than MAX_LINE). Unknown names are not
+errors: the evaluator denies them (fail closed), as it does for `decide`. Records are canonical JSON
+(`decision.dumps`), except that U+0085, U+2028 and U+2029 are escaped, so that no reader splits a
+record in two.
+
+Memory stays flat: input is read in blocks, lines are at most MAX_LINE bytes, work goes in chunks
+of CHUNK_LINES lines with a bounded number in flight, the summary counts by names of the laws, and
+the memo of recent decisions is bounded. The memo keys a decision on the bytes of the line after its
+leading `"id"` (an operation minus its id), renders it once with a placeholder id and line number,
+and fills in the real ones on a hit, so output is the same bytes with or without it.
+
+Several versions of a law: each operation is decided under the version in force on its date (where
+windows overlap, the version that entered into force last); an operation dated outside every
+version is denied with that reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import gc
+import io
+import itertools
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from typing import BinaryIO
+
+import attrs
+
+from .decision import Decision, Violation, dumps
+from .diagnostics import Diagnostic
+from .engine import CompiledLaw, compile_law
+from .model import Law
+from .operation import Operation, OperationError, from_json
+
+MAX_LINE = 1 << 20  # bytes; a longer line is an error record, read past without keeping it
+CHUNK_LINES = 2000
+MEMO_SIZE = 4096
+MEMO_MAX_KEY = 4096  # bytes; longer lines are not memoised
+UNKNOWN = "(unknown)"
+NO_VERSION = "(no version in force)"
+
+Lines = list[bytes | None]  # None: a line longer than MAX_LINE
+Chunk = tuple[int, Lines]  # the number of its first line, its lines
+
+# A line that starts with its id: `{"id": "op-1", ...`; the id has no escapes or control bytes.
+_LEADING_ID = re.compile(rb'\{[ \t]*"id"[ \t]*:[ \t]*"([^"\\\x00-\x1f]{0,1000})"[ \t]*,')
+# Placeholders in a memoised record. A NUL never comes from a law (sources refuse it) nor from a
+# memoised line (rejected below), so it only appears in the record where it was put.
+_ID = "\x00id\x00"
+_LINE = "\x00line\x00"
+_ID_TOKEN = json.dumps(_ID)[1:-1]
+_LINE_TOKEN = json.dumps(_LINE)
+# `decision.dumps` with its encoder built once: the same canonical JSON, without per-call set-up.
+_encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+_decode = json.JSONDecoder().decode
+# Characters some readers take for line breaks (str.splitlines, JavaScript); JSON escapes none of
+# them, so they are escaped here to keep one record per line for every reader.
+_LINE_BREAKS = (("\x85", "\\u0085"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
+_SHARING_NUMBER = re.compile(r"^sharing #\d+: ")
+
+
+class VersionError(ValueError):
+    """Two versions of the law cannot be told apart by date."""
+
+
+@attrs.frozen
+class Version:
+    law: Law
+    engine: CompiledLaw
+
+    @property
+    def label(self) -> str:
+        return f"{self.law.id} {self.law.version}"
+
+
+class Versions:
+    """The versions of a law, each in force in its own window."""
+
+    def __init__(self, laws: Sequence[Law]) -> None:
+        if not laws:
+            raise VersionError("no law given")
+        ordered = sorted(laws, key=lambda law: law.in_force.start or dt.date.min)
+        for a, b in itertools.pairwise(ordered):
+            if (a.in_force.start or dt.date.min) == (b.in_force.start or dt.date.min):
+                raise VersionError(
+                    f"`{a.title}` version {a.version} and `{b.title}` version {b.version} enter "
+                    f"into force on the same date ({a.in_force.start or 'always'}); give each "
+                    "version its own `in_force` start")
+        self.items = tuple(Version(law, compile_law(law)) for law in ordered)
+
+    def pick(self, day: dt.date) -> Version | None:
+        """The version in force on `day`; with one version, always that one."""
+        items = self.items
+        if len(items) == 1:
+            return items[0]
+        chosen = None
+        for version in items:
+            if version.law.in_force.contains(day):
+                chosen = version
+        return chosen
+
+    def outside(self, op: Operation) -> Decision:
+        """Denied: no version is in force on the operation's date."""
+        before = [v for v in self.items if (v.law.in_force.start or dt.date.min) <= op.date]
+        nearest = before[-1] if before else self.items[0]
+        decision = nearest.engine.decide(op)
+        windows = "; ".join(f"`{v.law.title}` version {v.law.version} in force {v.law.in_force}"
+                            for v in self.items)
+        violation = Violation("law-not-in-force",
+                              f"no version of the law is in force on {op.date} ({windows})")
+        return attrs.evolve(decision, verdict="denied", authorised=(), missing=(),
+                            violations=(violation,), alternatives=())
+
+
+@attrs.define
+class Summary:
+    """What a run found, merged over chunks. Every counter is keyed by names of the laws (or
+    UNKNOWN), so the summary stays small however long the input."""
+
+    lines: int = 0
+    memo_hits: int = 0
+    errors: Counter[str] = attrs.field(factory=Counter)  # error records by code
+    verdicts: Counter[str] = attrs.field(factory=Counter)
+    versions: Counter[str] = attrs.field(factory=Counter)  # decisions per law version
+    threats: Counter[tuple[str, str]] = attrs.field(factory=Counter)  # (threat, verdict)
+    capabilities: Counter[tuple[str, str]] = attrs.field(factory=Counter)  # (capability, verdict)
+    missing: Counter[str] = attrs.field(factory=Counter)  # decisions missing each requirement
+    prohibitions: Counter[str] = attrs.field(factory=Counter)  # decisions each one denied
+
+    _COUNTERS = ("errors", "verdicts", "versions", "threats", "capabilities", "missing",
+                 "prohibitions")
+
+    def merge(self, other: Summary) -> None:
+        self.lines += other.lines
+        self.memo_hits += other.memo_hits
+        for name in self._COUNTERS:
+            getattr(self, name).update(getattr(other, name))
+
+    @property
+    def decided(self) -> int:
+        return sum(self.verdicts.values())
+
+    def add(self, tallies: Counter[Tally]) -> None:
+        """Count decisions, given how often each kind of decision was made."""
+        for tally, n in tallies.items():
+            verdict = tally.verdict
+            self.verdicts[verdict] += n
+            self.versions[tally.version] += n
+            self.threats[tally.threat, verdict] += n
+            for capability in tally.capabilities:
+                self.capabilities[capability, verdict] += n
+            for requirement in tally.missing:
+                self.missing[requirement] += n
+            for prohibition in tally.prohibitions:
+                self.prohibitions[prohibition] += n
+
+
+@attrs.frozen
+class Tally:
+    """What one decision adds to the summary."""
+
+    version: str
+    verdict: str
+    threat: str
+    capabilities: tuple[str, ...]
+    missing: tuple[str, ...]
+    prohibitions: tuple[str, ...]
+
+
+def _error(number: int, code: str, message: str, operation: object = None) -> str:
+    record: dict[str, object] = {"line": number, "code": code, "error": message}
+    if isinstance(operation, dict) and isinstance(operation.get("id"), str):
+        record["operation"] = operation["id"]
+    return dumps(record)
+
+
+class Auditor:
+    """Decides chunks of lines; one per process."""
+
+    def __init__(self, laws: Sequence[Law], memo: bool = True) -> None:
+        self.versions = Versions(laws)
+        self.memo: dict[bytes, tuple[str, str, Tally]] | None = {} if memo else None
+        from .engine import messages
+
+        self.prohibited = {
+            messages.prohibited(p.name, p.text, p.cites): f"prohibition `{p.name}`"
+            for v in self.versions.items for p in v.law.prohibitions}
+
+    def chunk(self, chunk: Chunk) -> tuple[bytes, Summary]:
+        """The output lines of a chunk, joined, and what they add to the summary."""
+        start, lines = chunk
+        summary = Summary()
+        tallies: Counter[Tally] = Counter()
+        out = [self.line(start + i, raw, summary, tallies) for i, raw in enumerate(lines)]
+        out.append("")
+        summary.lines = len(lines)
+        summary.add(tallies)
+        text = "\n".join(out)
+        for char, escape in _LINE_BREAKS:
+            if char in text:  # only inside JSON strings: escaping them keeps the same value
+                text = text.replace(char, escape)
+        return text.encode("utf-8"), summary
+
+    def line(self, number: int, raw: bytes | None, summary: Summary,
+             tallies: Counter[Tally]) -> str:
+        """The output line for one input line (without its newline)."""
+        if raw is None:
+            return self.fail(summary, number, "line-too-long",
+                             f"line is longer than {MAX_LINE} bytes")
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        memo = self.memo
+        key = None
+        if memo is not None and len(raw) <= MEMO_MAX_KEY:
+            match = _LEADING_ID.match(raw)
+            if match is not None:
+                rest = raw[match.end():]
+                hit = memo.get(rest)
+                if hit is not None:
+                    try:
+                        op_id = match.group(1).decode("utf-8")
+                    except UnicodeDecodeError:
+                        pass
+                    else:
+                        head, tail, tally = hit
+                        summary.memo_hits += 1
+                        tallies[tally] += 1
+                        return (head.replace(_ID_TOKEN, op_id) + str(number)
+                                + tail.replace(_ID_TOKEN, op_id))
+                elif b'"id"' not in rest and b"\\u" not in rest and b"\x00" not in raw:
+                    with contextlib.suppress(UnicodeDecodeError):
+                        key = rest, match.group(1).decode("utf-8")
+        return self.slow(number, raw, key, summary, tallies)
+
+    def fail(self, summary: Summary, number: int, code: str, message: str,
+             value: object = None) -> str:
+        summary.errors[code] += 1
+        return _error(number, code, message, value)
+
+    def slow(self, number: int, raw: bytes, key: tuple[bytes, str] | None, summary: Summary,
+             tallies: Counter[Tally]) -> str:
+        """Decode, validate and decide one line; memoise it under `key` (the line after its id,
+        and the id) when given."""
+        if not raw or raw.isspace():
+            return self.fail(summary, number, "empty-line", "empty line: expected an operation "
+                             "as a JSON object")
+        nul = raw.find(b"\x00")
+        if nul >= 0:
+            return self.fail(summary, number, "nul-byte", f"NUL byte at byte {nul + 1}")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return self.fail(summary, number, "invalid-utf8",
+                             f"invalid UTF-8 byte 0x{raw[exc.start]:02x} at byte {exc.start + 1}")
+        try:
+            value = _decode(text)
+        except json.JSONDecodeError as exc:
+            message = exc.msg[:1].lower() + exc.msg[1:]
+            return self.fail(summary, number, "invalid-json",
+                             f"invalid JSON at column {exc.colno}: {message}")
+        except RecursionError:
+            return self.fail(summary, number, "invalid-json", "invalid JSON: nested too deeply")
+        except ValueError as exc:
+            reason = "a number has too many digits" if "integer string" in str(exc) else str(exc)
+            return self.fail(summary, number, "invalid-json", f"invalid JSON: {reason}")
+        op_id = None
+        if key is not None:
+            # Decide the operation with a placeholder id, to fill in any id on a later hit.
+            if isinstance(value, dict) and value.get("id") == key[1]:
+                op_id = key[1]
+                value["id"] = _ID
+            else:
+                key = None
+        try:
+            op = from_json(value)
+        except (OperationError, RecursionError) as exc:
+            if op_id is not None:
+                value["id"] = op_id
+            message = _operation_error(exc)
+            return self.fail(summary, number, "invalid-operation", message, value)
+        try:
+            decision, tally = self.decide(op)
+            record = decision.to_json()
+            if key is None:
+                record["line"] = number
+                tallies[tally] += 1
+                return _encode(record)
+            record["line"] = _LINE
+            head, tail = _encode(record).split(_LINE_TOKEN)
+        except Exception as exc:  # one bad decision must not stop the audit: fail closed
+            if op_id is not None:
+                value["id"] = op_id
+            return self.fail(summary, number, "internal-error",
+                             f"cannot decide: internal error {type(exc).__name__}: {exc}", value)
+        assert op_id is not None and key is not None
+        memo = self.memo
+        assert memo is not None
+        if len(memo) >= MEMO_SIZE:
+            del memo[next(iter(memo))]
+        memo[key[0]] = (head, tail, tally)
+        tallies[tally] += 1
+        return head.replace(_ID_TOKEN, op_id) + str(number) + tail.replace(_ID_TOKEN, op_id)
+
+    def decide(self, op: Operation) -> tuple[Decision, Tally]:
+        version = self.versions.pick(op.date)
+        if version is None:
+            decision = self.versions.outside(op)
+            return decision, Tally(NO_VERSION, decision.verdict, _threat(op, None), (), (), ())
+        decision = version.engine.decide(op)
+        law = version.law
+        prohibitions = tuple(
+            self.prohibited.get(v, v.message) if v.code == "prohibited"
+            else _SHARING_NUMBER.sub("", v.message)
+            for v in decision.violations if v.code in ("prohibited", "sharing-forbidden"))
+        return decision, Tally(version.label, decision.verdict, _threat(op, law),
+                               _capabilities(op, law),
+                               tuple(m.requirement for m in decision.missing), prohibitions)
+
+
+def _operation_error(exc: Exception) -> str:
+    if not isinstance(exc, OperationError):
+        return "$: nested too deeply"
+    message = exc.message
+    if message.startswith(f"{exc.path}: "):  # some validators repeat the path
+        message = message[len(exc.path) + 2:]
+    return f"{exc.path}: {message}"
+
+
+def _threat(op: Operation, law: Law | None) -> str:
+    if op.threat is None:
+        return "(none)"
+    return op.threat if law is not None and op.threat in law.threats else UNKNOWN
+
+
+def _capabilities(op: Operation, law: Law) -> tuple[str, ...]:
+    caps = set(law.techniques.get(op.technique or "", ()))
+    for name in op.capabilities:
+        caps.add(name if name in law.capabilities else UNKNOWN)
+    if op.technique is not None and op.technique not in law.techniques:
+        caps.add(UNKNOWN)
+    return tuple(sorted(caps))
+
+
+# ---- reading and running ----------------------------------------------------------------------
+
+
+def read_chunks(stream: BinaryIO, chunk_lines: int = CHUNK_LINES, max_line: int = MAX_LINE,
+                block: int = 1 << 20) -> Iterator[tuple[Chunk, int]]:
+    """Chunks of at most `chunk_lines` lines, with the input bytes each took; a line longer than
+    `max_line` becomes None and is read past without being kept. A short read (a pipe with no more
+    data for now) ends a chunk early, so that piped input is decided as it arrives. The stream is
+    read from the start: nothing may have been read from it through its buffer."""
+    # Read a buffered file through its raw stream: one system call per block, and no buffer lock
+    # held by a reader thread that may still be blocked on a pipe when the process exits.
+    raw = stream.raw if isinstance(stream, io.BufferedReader) else stream
+    read = getattr(raw, "read1", raw.read)
+    number, size = 1, 0
+    lines: Lines = []
+    tail = b""
+    skipping = False  # inside a line that is already too long
+    while True:
+        data = read(block)
+        if not data:
+            break
+        size += len(data)
+        parts = data.split(b"\n")
+        rest = parts.pop()
+        if parts:
+            first = tail + parts[0]
+            parts[0] = first
+            for part in parts:
+                if skipping:
+                    lines.append(None)
+                    skipping = False
+                else:
+                    lines.append(part if len(part) <= max_line else None)
+            tail = b""
+        if not skipping:
+            tail += rest
+            if len(tail) > max_line:
+                tail, skipping = b"", True
+        while len(lines) >= chunk_lines:
+            yield (number, lines[:chunk_lines]), size
+            number += chunk_lines
+            lines, size = lines[chunk_lines:], 0
+        if lines and len(data) < block:
+            yield (number, lines), size
+            number += len(lines)
+            lines, size = [], 0
+    if skipping:
+        lines.append(None)
+    elif tail:
+        lines.append(tail)
+    if lines or size:
+        yield (number, lines), size
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte (a chunk ends on a line boundary, so output never ends mid-line)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+_worker: Auditor | None = None
+
+
+def _init_worker(laws: Sequence[Law], memo: bool) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run, at a line boundary
+    global _worker
+    _worker = Auditor(laws, memo)
+    gc.freeze()
+
+
+def _work(chunk: Chunk) -> tuple[bytes, Summary]:
+    assert _worker is not None
+    return _worker.chunk(chunk)
+
+
+Progress = Callable[[int, int], None]  # (lines done, input bytes done)
+
+
+def run(laws: Sequence[Law], stream: BinaryIO, fd: int, *, jobs: int = 1, memo: bool = True,
+        progress: Progress | None = None, stop: Callable[[], bool] = lambda: False,
+        ) -> tuple[Summary, bool]:
+    """Audit every line of `stream`, writing to `fd`; returns the summary and whether the run
+    was stopped early (by `stop`)."""
+    summary = Summary()
+    chunks = read_chunks(stream)
+    if jobs <= 1:
+        auditor = Auditor(laws, memo)
+        gc.freeze()  # the laws live as long as the run: keep them out of garbage collection
+        for chunk, size in chunks:
+            if stop():
+                return summary, True
+            data, part = auditor.chunk(chunk)
+            write_all(fd, data)
+            summary.merge(part)
+            if progress is not None:
+                progress(part.lines, size)
+        return summary, False
+    return _run_parallel(laws, chunks, fd, jobs, memo, progress, stop, summary)
+
+
+def _run_parallel(laws: Sequence[Law], chunks: Iterator[tuple[Chunk, int]], fd: int, jobs: int,
+                  memo: bool, progress: Progress | None, stop: Callable[[], bool],
+                  summary: Summary) -> tuple[Summary, bool]:
+    """N processes decide chunks. A reader thread submits them, a few in flight; this thread
+    writes each result in input order as soon as it is ready."""
+    import multiprocessing
+    import queue
+    import threading
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                               initargs=(tuple(laws), memo))
+    Item = tuple[Future[tuple[bytes, Summary]], int] | BaseException | None
+    pending: queue.Queue[Item] = queue.Queue(maxsize=2 * jobs + 2)
+    quit_reading = threading.Event()
+
+    def reader() -> None:
+        try:
+            for chunk, size in chunks:
+                if quit_reading.is_set():
+                    return
+                pending.put((pool.submit(_work, chunk), size))
+            pending.put(None)
+        except BaseException as exc:  # reported by the writing thread
+            pending.put(exc)
+
+    thread = threading.Thread(target=reader, name="audit-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            try:
+                item = pending.get(timeout=0.1)
+            except queue.Empty:
+                if stop():
+                    return summary, True
+                continue
+            if item is None:
+                return summary, False
+            if isinstance(item, BaseException):
+                raise item
+            if stop():
+                return summary, True
+            future, size = item
+            data, part = future.result()
+            write_all(fd, data)
+            summary.merge(part)
+            if progress is not None:
+                progress(part.lines, size)
+    finally:
+        quit_reading.set()
+        while True:  # unblock the reader if it waits for room
+            try:
+                pending.get_nowait()
+            except queue.Empty:
+                break
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def load_versions(specs: Sequence[str]) -> tuple[list[Law], list[Diagnostic]]:
+    """Load each spec; returns the laws and the error diagnostics of those that failed."""
+    from .checker import load_law
+
+    laws: list[Law] = []
+    errors: list[Diagnostic] = []
+    for spec in specs:
+        law, diags = load_law(spec)
+        if law is None:
+            errors.extend(d for d in diags if d.is_error)
+        else:
+            laws.append(law)
+    return laws, errors

@@ -1,0 +1,252 @@
+"""`authority audit SPEC... OPERATIONS.jsonl [-o DECISIONS.jsonl]`: streaming batch decisions."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import BinaryIO
+
+    from rich.console import Console
+
+    from ..audit import Summary
+    from ..model import Law
+
+HELP = ("decide every operation of a JSON Lines file (one output line per input line); with "
+        "several versions of a law, each operation under the version in force on its date")
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a number") from None
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError("--jobs takes a number from 1 to 256")
+    return value
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.usage = ("%(prog)s [-h] [-o DECISIONS.jsonl] [-j N] [--top N] [-q] [--no-progress] "
+               "SPEC... OPERATIONS.jsonl")
+    p.epilog = ("exit codes: 0 every line decided, 1 some lines were error records (all lines "
+                "were still processed) or bad spec or file, 2 usage error, 130 interrupted")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="one or more versions of the law (SPEC, .auth), then the operations "
+                   "(OPERATIONS.jsonl, JSON Lines; - for stdin)")
+    p.add_argument("-o", "--output", metavar="DECISIONS.jsonl",
+                   help="write the decisions to this file instead of stdout")
+    p.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
+                   help="decide in N processes (same output as with 1)")
+    p.add_argument("--top", type=int, default=10, metavar="N",
+                   help="rows per table of the summary (default 10)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print no summary")
+    p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    p.add_argument("--no-memo", action="store_true", help=argparse.SUPPRESS)
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+    import sys
+    import time
+
+    from ..audit import VersionError, Versions, load_versions
+    from ..render import print_diagnostics, stderr_console
+
+    console = stderr_console()
+    if len(args.paths) < 2:
+        _say(console, "usage error: give at least one SPEC and then the OPERATIONS.jsonl file")
+        return 2
+    specs, source = args.paths[:-1], args.paths[-1]
+    laws, errors = load_versions(specs)
+    if errors:
+        print_diagnostics(console, errors)
+        _say(console, "the law has errors; run `authority check` for details")
+        return 1
+    try:
+        Versions(laws)
+    except VersionError as exc:
+        _say(console, f"error: {exc}")
+        return 1
+    if source != "-" and os.path.isdir(source):
+        _say(console, f"error: `{source}` is a directory, not a JSON Lines file")
+        return 1
+    if args.output and source != "-" and os.path.exists(args.output) and \
+            os.path.exists(source) and os.path.samefile(source, args.output):
+        _say(console, f"error: `{args.output}` is the input; write elsewhere")
+        return 1
+    try:
+        stream = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
+    except OSError as exc:
+        _say(console, f"error: cannot read `{source}`: {exc.strerror or exc}")
+        return 1
+    fd = 1
+    try:
+        if args.output:
+            try:
+                fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            except OSError as exc:
+                _say(console, f"error: cannot write `{args.output}`: {exc.strerror or exc}")
+                return 1
+        else:
+            sys.stdout.flush()
+        started = time.perf_counter()
+        try:
+            summary, stopped = _audit(console, laws, stream, fd, args, source)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            _say(console, f"error: the audit stopped: {exc.strerror or exc}")
+            return 1
+        except RuntimeError as exc:  # e.g. a worker process that died (BrokenProcessPool)
+            _say(console, f"error: the audit stopped: {exc}")
+            return 1
+    finally:
+        if fd != 1:
+            os.close(fd)
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    elapsed = time.perf_counter() - started
+    if not args.quiet:
+        _print_summary(console, summary, elapsed, args.jobs, args.top)
+    if stopped:
+        _say(console, f"interrupted: the output holds the first {summary.lines} lines, each "
+             "complete", "bold yellow")
+        return 130
+    errors_found = sum(summary.errors.values())
+    return 1 if errors_found else 0
+
+
+def _audit(console: Console, laws: Sequence[Law], stream: BinaryIO, fd: int,
+           args: argparse.Namespace, source: str) -> tuple[Summary, bool]:
+    """Run the audit; the first Ctrl-C stops it at the next chunk boundary (a second at once)."""
+    import os
+    import signal
+
+    from ..audit import run as audit_run
+
+    interrupted = False
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        nonlocal interrupted
+        if interrupted:
+            raise KeyboardInterrupt
+        interrupted = True
+
+    total = None
+    if source != "-":
+        try:
+            total = os.fstat(stream.fileno()).st_size or None
+        except OSError:
+            total = None
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        # A progress bar only on a terminal that is not also showing the decisions.
+        if not args.no_progress and console.is_terminal and not (fd == 1 and os.isatty(1)):
+            return _with_progress(console, laws, stream, fd, args, total, lambda: interrupted)
+        return audit_run(laws, stream, fd, jobs=args.jobs, memo=not args.no_memo,
+                         stop=lambda: interrupted)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _say(console: Console, message: str, style: str | None = None) -> None:
+    console.print(message, highlight=False, markup=False, soft_wrap=True, style=style)
+
+
+def _with_progress(console: Console, laws: Sequence[Law], stream: BinaryIO, fd: int,
+                   args: argparse.Namespace, total: int | None,
+                   stop: Callable[[], bool]) -> tuple[Summary, bool]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from ..audit import run as audit_run
+
+    columns = [TextColumn("auditing"), BarColumn(), TextColumn("{task.fields[lines]:,} lines"),
+               TimeElapsedColumn()]
+    if total:
+        columns.insert(2, TimeRemainingColumn())
+    else:
+        columns.insert(2, MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("audit", total=total, lines=0)
+        done = 0
+
+        def advance(lines: int, size: int) -> None:
+            nonlocal done
+            done += lines
+            progress.update(task, advance=size, lines=done)
+
+        return audit_run(laws, stream, fd, jobs=args.jobs, memo=not args.no_memo,
+                         progress=advance, stop=stop)
+
+
+def _print_summary(console: Console, summary: Summary, elapsed: float, jobs: int,
+                   top: int) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..decision import VERDICTS
+    from ..render import VERDICT_STYLE
+
+    decided = summary.decided
+    verdicts = summary.verdicts
+    versions = summary.versions
+    errors = sum(summary.errors.values())
+    rate = summary.lines / elapsed if elapsed > 0 else 0.0
+    head = Text()
+    head.append(f"{summary.lines:,} lines", style="bold")
+    head.append(f" in {elapsed:.1f} s ({rate:,.0f} lines/s, {jobs} job{'s' * (jobs != 1)}): ")
+    head.append(f"{decided:,} decided, ")
+    head.append(f"{errors:,} error record{'s' * (errors != 1)}",
+                style="bold red" if errors else "")
+    console.print(head, highlight=False, soft_wrap=True)
+    if decided:
+        line = Text("  ")
+        for verdict in VERDICTS:
+            count = verdicts[verdict]
+            line.append(f"{verdict} {count:,} ({100 * count / decided:.1f}%)",
+                        style=VERDICT_STYLE[verdict])
+            line.append("   ")
+        console.print(line, highlight=False, soft_wrap=True)
+    if len(versions) > 1:
+        console.print(Text("  versions: " + "; ".join(
+            f"{name} {count:,}" for name, count in sorted(versions.items()))),
+            highlight=False, soft_wrap=True)
+
+    def by(title: str, counts: dict[tuple[str, str], int]) -> None:
+        totals: dict[str, int] = {}
+        for (name, _), count in counts.items():
+            totals[name] = totals.get(name, 0) + count
+        if not totals:
+            return
+        table = Table(title, *VERDICTS, "total", show_edge=False, pad_edge=False,
+                      title=f"verdicts by {title}", title_justify="left")
+        for name, total in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:top]:
+            table.add_row(Text(name), *(f"{counts.get((name, v), 0):,}" for v in VERDICTS),
+                          f"{total:,}")
+        console.print(table)
+
+    by("threat", summary.threats)
+    by("capability", summary.capabilities)
+
+    def ranked(title: str, head: str, counts: dict[str, int], unit: str = "operations") -> None:
+        if not counts:
+            return
+        table = Table(head, unit, show_edge=False, pad_edge=False, title=title,
+                      title_justify="left")
+        for name, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]:
+            table.add_row(Text(name), f"{count:,}")
+        console.print(table)
+
+    ranked("most often missing safeguards and assessments", "requirement", summary.missing)
+    ranked("prohibitions hit", "prohibition", summary.prohibitions)
+    ranked("error records", "code", summary.errors, "lines")

@@ -1,0 +1,318 @@
+"""Conformance cases: loading and checking case files, running them, JUnit XML and coverage."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from authority_dsl.cases import (
+    Case,
+    compare,
+    coverage,
+    exercised,
+    load_cases,
+    provisions,
+    run_cases,
+)
+from authority_dsl.checker import check_file, load_law
+from authority_dsl.cli import main
+from authority_dsl.engine import compile_law
+from authority_dsl.engine.reference import decide as reference_decide
+from authority_dsl.formatter import format_source
+from authority_dsl.junit import junit_xml
+from authority_dsl.model import Law
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures" / "cases"
+LAW = FIXTURES / "law.auth"
+SUITE = FIXTURES / "suite"
+SPECS = ROOT / "specs"
+
+
+@pytest.fixture(scope="module")
+def law() -> Law:
+    loaded, diags = load_law(LAW)
+    assert loaded is not None, diags
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def suite(law: Law) -> list[Case]:
+    cases, diags = load_cases([SUITE], law)
+    assert not diags
+    return cases
+
+
+def write(tmp_path: Path, text: str, name: str = "cases.auth") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ---- the fixture suite ------------------------------------------------------------------------
+
+
+def test_fixture_suite_passes_and_covers_everything(law: Law, suite: list[Case]) -> None:
+    results = run_cases(compile_law(law).decide, suite)
+    assert [r.case.name for r in results if not r.passed] == []
+    cover = coverage(law, results)
+    assert cover.percent == 100.0
+    assert cover.counts() == (len(provisions(law)), len(provisions(law)))
+
+
+def test_both_evaluators_exercise_the_same_provisions(law: Law, suite: list[Case]) -> None:
+    compiled = run_cases(compile_law(law).decide, suite)
+    reference = run_cases(lambda op: reference_decide(law, op), suite)
+    for a, b in zip(compiled, reference, strict=True):
+        assert a.decision == b.decision
+        assert exercised(law, a.case.operation, a.decision) == \
+            exercised(law, b.case.operation, b.decision)
+
+
+def test_exercised_names_each_kind_of_provision(law: Law, suite: list[Case]) -> None:
+    by_name = {c.name: c for c in suite}
+    decide = compile_law(law).decide
+
+    def keys(name: str) -> set[str]:
+        case = by_name[name]
+        return exercised(law, case.operation, decide(case.operation))
+
+    assert keys("open sources with the chief's approval") == {"power:look"}
+    assert keys("hacking a journalist's phone needs the court") == \
+        {"power:intrude", "when:intrude:0"}
+    assert keys("hacking for longer than three months") == set()
+    assert keys("bulk collection kept 18 months needs the chief") == \
+        {"power:collect", "when:collect:0"}
+    assert keys("nothing for crime") >= {"prohibition:no_crime"}
+    assert keys("unevaluated data to a partner") == \
+        {"power:look", "share:to_partner", "when:to_partner:0"}
+    assert keys("no data to a banned country") >= {"share:to_partner", "forbid:to_partner:0"}
+    assert keys("unknown names fail closed") == set()
+
+
+def test_removing_a_case_makes_coverage_fall(law: Law, suite: list[Case],
+                                             tmp_path: Path) -> None:
+    decide = compile_law(law).decide
+    full = coverage(law, run_cases(decide, suite))
+    without = [c for c in suite if c.name != "nothing for crime"]
+    partial = coverage(law, run_cases(decide, without))
+    assert partial.percent < full.percent
+    missed = {p.key for p in partial.provisions if not partial.exercised(p)}
+    assert missed == {"prohibition:no_crime"}
+    # The same through the command line, on a copy of the suite without that case.
+    folder = tmp_path / "suite"
+    shutil.copytree(SUITE, folder)
+    basic = folder / "basic.auth"
+    text = basic.read_text(encoding="utf-8")
+    start = text.index('case "nothing for crime"')
+    end = text.index('case "unevaluated data to a partner"')
+    basic.write_text(text[:start] + text[end:], encoding="utf-8")
+    report = tmp_path / "report.json"
+    assert main(["test", str(LAW), str(SUITE), "--json", "--junit", str(report)]) == 0
+    assert main(["test", str(LAW), str(folder), "--fail-under", "100"]) == 3
+    assert main(["test", str(LAW), str(folder), "--fail-under", "90"]) == 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_coverage_grows_with_the_suite(data: st.DataObject) -> None:
+    law, _ = load_law(LAW)
+    assert law is not None
+    cases, _ = load_cases([SUITE], law)
+    decide = compile_law(law).decide
+    small = data.draw(st.sets(st.sampled_from(range(len(cases)))))
+    large = small | data.draw(st.sets(st.sampled_from(range(len(cases)))))
+    a = coverage(law, run_cases(decide, [cases[i] for i in sorted(small)]))
+    b = coverage(law, run_cases(decide, [cases[i] for i in sorted(large)]))
+    assert {k for k, v in a.by.items() if v} <= {k for k, v in b.by.items() if v}
+    assert a.percent <= b.percent
+
+
+# ---- comparing expected and actual ------------------------------------------------------------
+
+
+def test_compare_reports_each_field(law: Law, tmp_path: Path) -> None:
+    path = write(tmp_path, """
+case "all wrong" {
+    expect: permitted
+    powers: look
+    violation: "prohibited"
+    operation x {
+        date: 2024-03-01
+        threat: security
+        technique: implant
+        duration: 3 months
+    }
+}
+""".replace('    violation: "prohibited"\n', ""))
+    cases, diags = load_cases([path], law)
+    assert not diags
+    decision = compile_law(law).decide(cases[0].operation)
+    mismatches = compare(cases[0], decision)
+    assert [(m.field, m.expected, m.actual) for m in mismatches] == [
+        ("verdict", "permitted", "requires"), ("powers", "look", "intrude")]
+
+
+def test_missing_is_an_exact_set(law: Law, tmp_path: Path) -> None:
+    path = write(tmp_path, """
+case "too few" {
+    expect: requires
+    missing: board
+    operation x {
+        date: 2024-03-01
+        threat: security
+        technique: implant
+        duration: 3 months
+    }
+}
+""")
+    cases, _ = load_cases([path], law)
+    result = run_cases(compile_law(law).decide, cases)[0]
+    assert not result.passed
+    assert result.mismatches[0].field == "missing"
+    assert result.mismatches[0].actual == "board, minister, necessity"
+
+
+# ---- loading: every problem is a located error ------------------------------------------------
+
+
+@pytest.mark.parametrize(("body", "code", "fragment"), [
+    ('expect: permited', "bad-value", "`permited` is not a verdict"),
+    ('expect: permitted\n powers: hak', "unknown-name", "unknown power `hak`"),
+    ('expect: requires\n missing: cort', "unknown-name", "safeguard or assessment `cort`"),
+    ('expect: denied\n violation: "prohibitd"', "bad-value", "not a violation code"),
+    ('expect: permitted\n missing: court', "bad-field", "lists missing requirements"),
+    ('expect: requires\n violation: "prohibited"', "bad-field", "names a violation"),
+    ('powers: look', "bad-field", "states no `expect`"),
+])
+def test_case_errors(law: Law, tmp_path: Path, body: str, code: str, fragment: str) -> None:
+    text = f'case "c" {{\n {body}\n operation x {{ date: 2024-01-01 threat: security }}\n}}\n'
+    _, diags = load_cases([write(tmp_path, text)], law)
+    assert any(d.code == code and fragment in d.message for d in diags), diags
+    assert all(d.span.file.endswith("cases.auth") and d.span.line >= 1 for d in diags)
+
+
+def test_file_level_errors(law: Law, tmp_path: Path) -> None:
+    text = """
+case "twice" { expect: denied operation x { date: 2024-01-01 } }
+case "twice" { expect: denied operation y { date: 2024-01-01 } }
+case "no operation" { expect: denied }
+case "no date" { expect: denied operation z { threat: security } }
+operation loose { date: 2024-01-01 }
+"""
+    cases, diags = load_cases([write(tmp_path, text)], law)
+    assert [c.name for c in cases] == ["twice"]
+    messages = [(d.span.line, d.code, d.message) for d in diags]
+    assert (3, "duplicate-definition", "case `twice` is defined twice") in messages
+    assert any(line == 4 and "holds no operation" in m for line, _, m in messages)
+    assert any(line == 5 and "needs a `date`" in m for line, _, m in messages)
+    assert any(line == 6 and code == "file-kind" for line, code, _ in messages)
+
+
+def test_missing_and_empty_inputs(law: Law, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    _, diags = load_cases([tmp_path / "nope.auth", empty, write(tmp_path, "# nothing\n")], law)
+    assert sorted(d.code for d in diags) == ["bad-source", "no-cases", "no-cases"]
+
+
+def test_syntax_errors_are_located(law: Law, tmp_path: Path) -> None:
+    _, diags = load_cases([write(tmp_path, 'case "x" { expect: }\n')], law)
+    assert diags and diags[0].code == "syntax-error" and diags[0].span.line == 1
+
+
+# ---- JUnit XML --------------------------------------------------------------------------------
+
+
+def test_junit_has_one_testcase_per_case(law: Law, suite: list[Case], tmp_path: Path) -> None:
+    bad = write(tmp_path, 'case "fails <&> \x01" {\n expect: permitted\n operation x '
+                '{ date: 2024-03-01 threat: security technique: implant duration: 1 week }\n}\n')
+    extra, diags = load_cases([bad], law)
+    assert not [d for d in diags if d.is_error]
+    results = run_cases(compile_law(law).decide, [*suite, *extra])
+    root = ET.fromstring(junit_xml(results, law.title, [0.001] * len(results)))
+    assert root.tag == "testsuites"
+    testcases = root.findall("./testsuite/testcase")
+    assert len(testcases) == len(results)
+    assert root.get("tests") == str(len(results)) and root.get("failures") == "1"
+    failures = root.findall("./testsuite/testcase/failure")
+    assert len(failures) == 1
+    assert "verdict: expected permitted, got requires" in (failures[0].text or "")
+    assert "why:" in (failures[0].text or "")
+    names = {tc.get("name") for tc in testcases}
+    assert "fails <&> \ufffd" in names
+    for suite_el in root.findall("testsuite"):
+        assert int(suite_el.get("tests") or 0) == len(suite_el.findall("testcase"))
+
+
+def test_cli_writes_junit_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    junit = tmp_path / "out.xml"
+    assert main(["test", str(LAW), str(SUITE), "--json", "--junit", str(junit)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["failed"] == 0 and report["passed"] == len(report["cases"]) == 9
+    assert report["coverage"]["percent"] == 100.0
+    assert all(p["cases"] for p in report["coverage"]["provisions"])
+    root = ET.parse(junit).getroot()
+    assert len(root.findall("./testsuite/testcase")) == 9
+
+
+def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    failing = write(tmp_path, 'case "f" {\n expect: denied\n operation x '
+                    '{ date: 2024-03-01 threat: security capabilities: open_sources }\n}\n')
+    assert main(["test", str(LAW), str(failing)]) == 3
+    out = capsys.readouterr().out
+    assert "FAILED" in out and "expected" in out and "why:" in out
+    assert main(["test", str(LAW), str(failing), "--reference"]) == 3
+    broken = write(tmp_path, 'case "b" { expect: maybe }\n', "broken.auth")
+    assert main(["test", str(LAW), str(broken)]) == 1
+    assert "`maybe` is not a verdict" in capsys.readouterr().err
+    assert main(["test", str(tmp_path / "missing.auth"), str(SUITE)]) == 1
+    assert main(["test", str(LAW), str(SUITE), "--junit", str(tmp_path / "no" / "x.xml")]) == 1
+    with pytest.raises(SystemExit) as exc:
+        main(["test", str(LAW), str(SUITE), "--fail-under", "120"])
+    assert exc.value.code == 2
+
+
+# ---- the example specs ------------------------------------------------------------------------
+
+
+def _example_suites() -> list[str]:
+    folder = SPECS / "cases"
+    return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+
+@pytest.mark.parametrize("name", _example_suites())
+def test_example_suite_passes(name: str, capsys: pytest.CaptureFixture[str],
+                              tmp_path: Path) -> None:
+    spec = SPECS / f"{name}.auth"
+    law, diags = load_law(spec)
+    assert law is not None, diags
+    cases, problems = load_cases([SPECS / "cases" / name], law)
+    assert not [d for d in problems if d.is_error], problems
+    assert len(cases) >= 15
+    results = run_cases(compile_law(law).decide, cases)
+    failed = [(r.case.name, [(m.field, m.expected, m.actual) for m in r.mismatches])
+              for r in results if not r.passed]
+    assert failed == []
+    reference = run_cases(lambda op: reference_decide(law, op), cases)
+    assert [r.passed for r in reference] == [True] * len(cases)
+    assert {r.decision.verdict for r in results} == {"permitted", "requires", "denied"}
+    assert all(c.source for c in cases)
+    junit = tmp_path / "junit.xml"
+    assert main(["test", str(spec), str(SPECS / "cases" / name), "--junit", str(junit)]) == 0
+    capsys.readouterr()
+    assert len(ET.parse(junit).getroot().findall("./testsuite/testcase")) == len(cases)
+    for path in sorted((SPECS / "cases" / name).glob("*.auth")):
+        assert check_file(path) == [], path
+        text = path.read_text(encoding="utf-8")
+        assert format_source(text, str(path)) == text, f"{path} is not formatted"
+
+
+def test_example_suites_exist() -> None:
+    assert {"wiv2017", "wiv_threat_draft"} <= set(_example_suites())
