@@ -212,6 +212,16 @@ def _too_deep(tree: Tree[Token]) -> Tree[Token] | None:
 
 def _edge_token(node: Tree[Token] | Token, last: bool) -> Token | None:
     """The first (or last) token of a subtree, found by walking down one edge."""
+    index = -1 if last else 0
+    while isinstance(node, Tree):
+        if not node.children:
+            return _edge_token_any(node, last)
+        node = node.children[index]
+    return node
+
+
+def _edge_token_any(node: Tree[Token] | Token, last: bool) -> Token | None:
+    """The first (or last) token anywhere in a subtree whose edge child is empty."""
     stack: list[Tree[Token] | Token] = [node]
     while stack:
         item = stack.pop()
@@ -223,6 +233,10 @@ def _edge_token(node: Tree[Token] | Token, last: bool) -> Token | None:
 
 
 def _span(node: Tree[Token] | Token, file: str) -> Span:
+    if isinstance(node, Token):
+        line = node.line or 1
+        return Span(file, line, node.column or 1, node.end_line or line,
+                    node.end_column or node.column or 1)
     first = _edge_token(node, last=False)
     end = _edge_token(node, last=True)
     if first is None or end is None:

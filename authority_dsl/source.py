@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,9 +66,16 @@ def _position(data: bytes, offset: int) -> tuple[int, int]:
     return line, column
 
 
+_SUSPECT = re.compile(r"[^\t\n\r\x20-\x7e]")
+
+
 def hidden_characters(text: str, name: str) -> Iterator[Diagnostic]:
     """Warn about invisible or bidirectional control characters: a law must read as it evaluates."""
+    if not _SUSPECT.search(text):  # printable ASCII only: nothing can hide
+        return
     for lineno, line in enumerate(text.splitlines(), 1):
+        if not _SUSPECT.search(line):
+            continue
         for col, ch in enumerate(line, 1):
             if ch in _BIDI or (unicodedata.category(ch) == "Cf" and ch != "\ufeff") or (
                 unicodedata.category(ch) in ("Cc", "Co", "Cn") and ch not in "\t"

@@ -49,7 +49,9 @@ from .common import (
 )
 
 Pred = Callable[[Facts, "ShareFacts | None"], Any]
-MEMO_SIZE = 1 << 16
+# Bounds on what a compiled law remembers: memory stays flat however many operations it sees.
+MEMO_SIZE = 1 << 12
+TEMPLATES_SIZE = 1 << 12
 
 
 def compile_cond(cond: Cond) -> Pred:
@@ -400,6 +402,8 @@ class CompiledLaw:
         key = (power.name, power.reads(facts))
         template = self.templates.get(key)
         if template is None:
+            if len(self.templates) >= TEMPLATES_SIZE:
+                self.templates.clear()
             template = self.templates[key] = self._template(power, op, facts)
         problems, required = template
         missing = tuple(self._missing(power, n, because, op, late)
