@@ -162,17 +162,25 @@ def report_failed_options(capability: str, options: list[Option], out: Outcome, 
         if code in ("duration-exceeded", "retention-exceeded"):
             kind = "duration" if code == "duration-exceeded" else "retention"
             stated = op.duration if kind == "duration" else op.retention
+            # Only powers that fail on this limit alone are alternatives for it.
             limits = [(o.power, getattr(o.power, "max_duration" if kind == "duration"
-                                        else "retention")) for o in options if o.power]
-            longest_power, longest = max(
-                ((p, d) for p, d in limits if d is not None),
-                key=lambda pd: (pd[1].end_date(op.date), pd[0].name))
+                                        else "retention")) for o in options
+                      if o.power and all(c == code for c, _ in o.problems)]
             own = getattr(best.power, "max_duration" if kind == "duration" else "retention")
             assert stated is not None and best.power is not None
             violation = messages.too_long(kind, capability, stated, best.power, own)[0]
-            alternative = messages.too_long(kind, capability, stated, longest_power, longest)[1]
-            out.alternatives.append(alternative)
+            bounded = [(p, d) for p, d in limits if d is not None]
+            if bounded:
+                longest_power, longest = max(
+                    bounded, key=lambda pd: (pd[1].end_date(op.date), pd[0].name))
+                out.alternatives.append(
+                    messages.too_long(kind, capability, stated, longest_power, longest)[1])
         out.violations.append(violation)
+    for other in sorted(options, key=lambda o: o.rule):
+        if other is not best and other.problems:
+            reasons = "; ".join(v.message for _, v in other.problems)
+            out.alternatives.append(f"power `{other.rule}` also grants `{capability}` for this "
+                                    f"threat, but: {reasons}")
 
 
 def finish(law: Law, op: Operation, out: Outcome) -> Decision:
