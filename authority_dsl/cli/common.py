@@ -4,8 +4,27 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..operation import Operation
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..model import Law
+
+
+def load_law_or_report(spec: str, console: Console) -> Law | None:
+    """The checked law, or None after printing its errors."""
+    from ..checker import load_law
+    from ..render import print_diagnostics
+
+    law, diags = load_law(spec)
+    if law is None:
+        print_diagnostics(console, [d for d in diags if d.is_error])
+        console.print(f"{spec}: the law has errors; run `authority check` for details",
+                      highlight=False)
+    return law
 
 
 class OperationInputError(Exception):

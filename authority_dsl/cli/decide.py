@@ -21,18 +21,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from ..checker import load_law
     from ..engine import compile_law
     from ..engine.reference import decide as reference_decide
-    from ..render import print_decision, print_diagnostics, stderr_console
-    from .common import OperationInputError, read_operation
+    from ..render import print_decision, stderr_console
+    from .common import OperationInputError, load_law_or_report, read_operation
 
     console = stderr_console()
-    law, diags = load_law(args.spec)
+    law = load_law_or_report(args.spec, console)
     if law is None:
-        print_diagnostics(console, [d for d in diags if d.is_error])
-        console.print(f"{args.spec}: the law has errors; run `authority check` for details",
-                      highlight=False)
         return 1
     try:
         op = read_operation(args.operation)

@@ -29,16 +29,13 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from ..analysis.verify import DEFAULT_EXAMPLES, verify
-    from ..checker import load_law
     from ..decision import dumps
-    from ..render import print_diagnostics, stderr_console
+    from ..render import stderr_console
+    from .common import load_law_or_report
 
     console = stderr_console()
-    law, diags = load_law(args.spec)
+    law = load_law_or_report(args.spec, console)
     if law is None:
-        print_diagnostics(console, [d for d in diags if d.is_error])
-        console.print(f"{args.spec}: the law has errors; run `authority check` for details",
-                      highlight=False)
         return 1
     unknown = sorted(set(args.principle or ()) - {p.name for p in law.principles})
     if unknown:

@@ -305,6 +305,17 @@ class CompiledLaw:
                             for s in op.sharing),
                       law.ancestors)
         out = Outcome()
+        self._prohibitions(facts, day, out)
+        for capability in sorted(caps):
+            self._capability(capability, op, facts, have, out, day, bool(late))
+        for index, sharing in enumerate(op.sharing):
+            self._sharing(index, sharing.recipient, frozenset(sharing.with_), op, facts, have,
+                          out)
+        decision = finish(law, op, out)
+        return (decision.verdict, decision.authorised, decision.missing, decision.violations,
+                decision.alternatives, decision.steps)
+
+    def _prohibitions(self, facts: Facts, day: dt.date, out: Outcome) -> None:
         for pro in self.prohibitions:
             if pro.valid.contains(day):
                 try:
@@ -314,14 +325,6 @@ class CompiledLaw:
                 except CannotEvaluate as exc:
                     out.violations.append(
                         messages.cannot_evaluate(f"prohibition `{pro.name}`", str(exc)))
-        for capability in sorted(caps):
-            self._capability(capability, op, facts, have, out, day, bool(late))
-        for index, sharing in enumerate(op.sharing):
-            self._sharing(index, sharing.recipient, frozenset(sharing.with_), op, facts, have,
-                          out)
-        decision = finish(law, op, out)
-        return (decision.verdict, decision.authorised, decision.missing, decision.violations,
-                decision.alternatives, decision.steps)
 
     def _decide_general(self, op: Operation) -> Decision:
         """Every case, including unknown names and dates outside the law's validity."""
@@ -341,15 +344,7 @@ class CompiledLaw:
             return finish(law, op, out)
         facts = facts_of(law, op, capabilities)
         have = obtained(law, op)
-        for pro in self.prohibitions:
-            if pro.valid.contains(day):
-                try:
-                    if pro.test(facts, None):
-                        out.violations.append(pro.violation)
-                        out.step("prohibited", pro.name)
-                except CannotEvaluate as exc:
-                    out.violations.append(
-                        messages.cannot_evaluate(f"prohibition `{pro.name}`", str(exc)))
+        self._prohibitions(facts, day, out)
         late = any(a.date is not None and a.safeguard not in have for a in op.approvals)
         for capability in sorted(capabilities):
             self._capability(capability, op, facts, have, out, day, late)
