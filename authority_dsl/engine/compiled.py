@@ -171,9 +171,12 @@ class CompiledLaw:
         durations += [c.value for c in _consts(conditions) if isinstance(c.value, Duration)]
         self.duration_kinds = {_calendar(d.unit) for d in durations}
         # An urgent window in months ends on a date that depends on the start date.
-        self.calendar_windows = any(
+        calendar_windows = any(
             s.urgent_within is not None and _calendar(s.urgent_within.unit)
             for s in law.safeguards.values())
+        self.date_matters = self.reads_date or calendar_windows or len(self.duration_kinds) > 1
+        # The one kind of duration the law compares with (or no limit at all: any kind fits).
+        self.calendar_limits = next(iter(self.duration_kinds), None)
         edges: set[dt.date] = set()
         windows = [law.in_force] + [t.valid for t in law.threats.values()]
         windows += [p.valid for p in law.powers] + [p.valid for p in law.prohibitions]
@@ -202,14 +205,25 @@ class CompiledLaw:
         are decided once and remembered; the rest runs on precomputed indexes."""
         day = op.date
         duration, retention = op.duration, op.retention
+        # What of the start date can matter: the interval between the law's own dates, or the
+        # date itself where conditions read it or durations of different kinds are compared.
+        if self.date_matters:
+            when: object = day
+        else:
+            when = bisect.bisect_right(self.boundaries, day)
+            calendar = self.calendar_limits
+            for stated in (duration, retention):
+                if stated is not None and calendar is not None and (
+                        stated.unit is Unit.MONTHS or stated.unit is Unit.YEARS) != calendar:
+                    when = day
         # Plain values only: hashing them runs in C, hashing attrs objects would not.
-        key = (self._date_key(op), op.threat, op.technique, op.capabilities,
-               tuple(s.protected for s in op.subjects),
+        key = (when, op.threat, op.technique, op.capabilities,
+               tuple([s.protected for s in op.subjects]),
                duration and (duration.amount, duration.unit._value_),
                retention and (retention.amount, retention.unit._value_), op.urgent,
                op.service if self.reads_service else None,
-               tuple((a.safeguard, None if a.date is None else (a.date - day).days)
-                     for a in op.approvals),
+               tuple([(a.safeguard, None if a.date is None else (a.date - day).days)
+                      for a in op.approvals]),
                op.assessments, op.sharing)
         found = self.memo.get(key)
         if found is None:
@@ -272,20 +286,6 @@ class CompiledLaw:
                 return None
         assert threat is not None
         return self._decide_fast(op, threat, info[1], caps, protected, frozenset(have), late)
-
-    def _date_key(self, op: Operation) -> object:
-        """What of the start date can matter: the interval between the law's dates, or the
-        date itself where conditions read it or durations of different kinds are compared."""
-        day = op.date
-        if self.reads_date or self.calendar_windows:
-            return day
-        kinds = self.duration_kinds
-        if len(kinds) > 1:
-            return day
-        for stated in (op.duration, op.retention):
-            if stated is not None and stated.calendar not in kinds:
-                return day
-        return bisect.bisect_right(self.boundaries, day)
 
     def _decide_fast(self, op: Operation, threat: str, severity: int, caps: frozenset[str],
                      protected: frozenset[str], have: frozenset[str],
