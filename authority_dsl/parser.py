@@ -366,7 +366,7 @@ class _Builder:
         return int(tok)
 
     def value(self, node: Tree[Token], kind: str, key: str) -> Any:
-        data = node.data
+        data = str(node.data)  # rule names are Tokens, whose == is slow
         if kind == "string" and data == "string":
             return _unescape(node.children[0])  # type: ignore[arg-type]
         if kind == "int" and data == "integer":
@@ -424,7 +424,7 @@ class _Builder:
         if isinstance(node, Token):  # pragma: no cover - the grammar wraps every token
             raise AssertionError(node)
         span = self.span(node)
-        data, kids = node.data, node.children
+        data, kids = str(node.data), node.children
         if data == "or_cond":
             return ast.Or(tuple(self.expr(k) for k in kids), span=span)
         if data == "and_cond":
@@ -449,7 +449,7 @@ class _Builder:
         return ast.Literal(self.literal(node), span=span)
 
     def literal(self, node: Tree[Token]) -> str | int | bool | dt.date | Duration:
-        data = node.data
+        data = str(node.data)  # rule names are Tokens, whose == is slow
         if data == "string":
             return _unescape(node.children[0])  # type: ignore[arg-type]
         if data == "integer":
@@ -480,7 +480,7 @@ class _Builder:
         for member in node.children:
             if not isinstance(member, Tree):
                 continue
-            if member.data != "field":
+            if str(member.data) != "field":
                 kind = _member_kind(member)
                 if kind not in allowed:
                     self.fail("bad-field", f"a {_MEMBER_WORDS[member.data]} is not allowed in "
@@ -622,7 +622,7 @@ class _Builder:
 
 
 def _member_kind(member: Tree[Token]) -> str:
-    if member.data == "when_member":
+    if str(member.data) == "when_member":
         return "when_requires" if len(member.children) > 1 else "when"
     return {"forbid_member": "forbid_when", "subject_member": "subject",
             "share_member": "share", "operation": "operation"}[str(member.data)]
