@@ -78,9 +78,10 @@ class Decision:
             "operation": self.operation,
             "verdict": self.verdict,
             "law": dict(self.law),
-            "authorised": [attrs.asdict(a) for a in self.authorised],
-            "missing": [_drop_none(attrs.asdict(m)) for m in self.missing],
-            "violations": [_drop_none(attrs.asdict(v)) for v in self.violations],
+            "authorised": [{"capability": a.capability, "power": a.power, "cites": a.cites}
+                           for a in self.authorised],
+            "missing": [_missing_json(m) for m in self.missing],
+            "violations": [_violation_json(v) for v in self.violations],
             "alternatives": list(self.alternatives),
             "trace": list(self.trace),
         }
@@ -109,8 +110,21 @@ def render_step(step: tuple[str, ...]) -> str:
     return " ".join(step)
 
 
-def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in d.items() if v is not None or k == "cites"}
+def _missing_json(m: Missing) -> dict[str, Any]:
+    out: dict[str, Any] = {"requirement": m.requirement, "kind": m.kind, "power": m.power,
+                           "cites": m.cites}
+    if m.because is not None:
+        out["because"] = m.because
+    if m.note is not None:
+        out["note"] = m.note
+    return out
+
+
+def _violation_json(v: Violation) -> dict[str, Any]:
+    out: dict[str, Any] = {"code": v.code, "message": v.message, "cites": v.cites}
+    if v.help is not None:
+        out["help"] = v.help
+    return out
 
 
 def dumps(value: object) -> str:
