@@ -122,3 +122,27 @@ def test_decide_does_not_import_test_modules() -> None:
                 for line in result.stderr.splitlines() if line.startswith("import time:")}
     assert "authority_dsl" in imported
     assert not imported & {"hypothesis", "pytest", "jsonschema", "prompt_toolkit", "cedarpy"}
+
+
+def test_memo_pauses_when_operations_do_not_repeat_and_decisions_stay_equal() -> None:
+    import datetime as dt
+
+    import attrs
+
+    from authority_dsl.durations import Duration, Unit
+    from authority_dsl.engine.compiled import MEMO_SIZE
+
+    law, _ = load_law(ROOT / "specs" / "wiv_threat_draft.auth")
+    assert law is not None
+    base = from_json(json.loads(
+        (ROOT / "specs/operations/wiv_threat_draft/requires-hack-journalist-court.json")
+        .read_text()))
+    fast = compile_law(law)
+    ops = [attrs.evolve(base, id=f"op-{i}", duration=Duration(1 + i % 200, Unit.DAYS),
+                        date=base.date + dt.timedelta(days=i // 200))
+           for i in range(MEMO_SIZE + 10)]
+    decisions = [fast.decide(op) for op in ops]
+    assert fast.skip_memo > 0  # every key was new: the memo stepped aside
+    for op, decision in list(zip(ops, decisions, strict=True))[::97]:
+        assert decision.to_json() == reference(law, op).to_json()
+    assert fast.decide(ops[0]).to_json() == reference(law, ops[0]).to_json()

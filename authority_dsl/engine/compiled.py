@@ -160,6 +160,7 @@ class CompiledLaw:
         self.missing_cache: dict[tuple[str, str, str | None, bool, bool], Missing] = {}
         self.info = law.info
         self.memo: dict[tuple[object, ...], tuple[Any, ...]] = {}
+        self.lookups = self.hits = self.skip_memo = 0
         conditions = [c.condition for p in law.powers for c in p.conditionals]
         conditions += [p.condition for p in law.prohibitions]
         conditions += [c for r in law.share_rules for c, _ in r.forbidden]
@@ -204,6 +205,24 @@ class CompiledLaw:
         but the id, the start date only as far as it matters, approval dates relative to it)
         are decided once and remembered; the rest runs on precomputed indexes."""
         day = op.date
+        if self.skip_memo:
+            # Recent operations hardly repeated: building keys would only cost time.
+            self.skip_memo -= 1
+            found = self._decide_new(op)
+            if found is None:
+                return self._decide_general(op)
+        else:
+            found = self._remembered(op, day)
+            if found is None:
+                return self._decide_general(op)
+        verdict, authorised, missing, violations, alternatives, steps = found
+        law = self.law
+        return Decision(op.id, verdict, self.info, authorised, missing, violations,
+                        alternatives, (("start", law.title, law.version, op.id, day.isoformat()),
+                                       *steps))
+
+    def _remembered(self, op: Operation, day: dt.date) -> tuple[Any, ...] | None:
+        """The decision parts for this operation, from the memo when an equal one was seen."""
         duration, retention = op.duration, op.retention
         # What of the start date can matter: the interval between the law's own dates, or the
         # date itself where conditions read it or durations of different kinds are compared.
@@ -225,19 +244,23 @@ class CompiledLaw:
                tuple([(a.safeguard, None if a.date is None else (a.date - day).days)
                       for a in op.approvals]),
                op.assessments, op.sharing)
+        self.lookups += 1
         found = self.memo.get(key)
-        if found is None:
+        if found is not None:
+            self.hits += 1
+        else:
             found = self._decide_new(op)
             if found is None:
-                return self._decide_general(op)
+                return None
             if len(self.memo) >= MEMO_SIZE:
                 self.memo.clear()
             self.memo[key] = found
-        verdict, authorised, missing, violations, alternatives, steps = found
-        law = self.law
-        return Decision(op.id, verdict, self.info, authorised, missing, violations,
-                        alternatives, (("start", law.title, law.version, op.id, day.isoformat()),
-                                       *steps))
+        if self.lookups >= MEMO_SIZE:
+            if self.hits * 10 < self.lookups:  # under 10% hits: pause the memo for a while
+                self.skip_memo = 4 * MEMO_SIZE
+                self.memo.clear()
+            self.lookups = self.hits = 0
+        return found
 
     def _decide_new(self, op: Operation) -> tuple[Any, ...] | None:
         """The parts of a decision that do not depend on the operation's id, or None when the
