@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
@@ -185,21 +186,17 @@ def report_failed_options(capability: str, options: list[Option], out: Outcome, 
 
 def finish(law: Law, op: Operation, out: Outcome) -> Decision:
     """Normalise the outcome into a deterministic decision record."""
+    return Decision(op.id, *settle(out, law.info))
+
+
+def settle(out: Outcome, info: dict[str, str]) -> tuple[Any, ...]:
+    """The fields of a decision after its operation's id, in order, deterministic."""
     missing: dict[str, Missing] = {}
     for m in sorted(out.missing, key=lambda m: (m.requirement, m.power)):
         missing.setdefault(m.requirement, m)
-    violations = sorted(set(out.violations), key=lambda v: (v.code, v.message))
-    authorised = tuple(sorted(out.authorised, key=lambda a: a.capability))
+    violations = tuple(sorted(set(out.violations), key=lambda v: (v.code, v.message)))
     missing_t = tuple(missing.values())
-    verdict = verdict_of(missing_t, tuple(violations))
+    verdict = verdict_of(missing_t, violations)
     out.step("verdict", verdict)
-    return Decision(
-        operation=op.id,
-        verdict=verdict,
-        law=law.info,
-        authorised=authorised,
-        missing=missing_t,
-        violations=tuple(violations),
-        alternatives=tuple(sorted(set(out.alternatives))),
-        steps=tuple(out.steps),
-    )
+    return (verdict, info, tuple(sorted(out.authorised, key=lambda a: a.capability)), missing_t,
+            violations, tuple(sorted(set(out.alternatives))), tuple(out.steps))

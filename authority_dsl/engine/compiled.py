@@ -45,6 +45,7 @@ from .common import (
     obtained,
     report_failed_options,
     requirement_missing,
+    settle,
     timely,
 )
 
@@ -334,9 +335,8 @@ class CompiledLaw:
         for index, sharing in enumerate(op.sharing):
             self._sharing(index, sharing.recipient, frozenset(sharing.with_), op, facts, have,
                           out)
-        decision = finish(law, op, out)
-        return (decision.verdict, decision.authorised, decision.missing, decision.violations,
-                decision.alternatives, decision.steps)
+        verdict, _, authorised, missing, violations, alternatives, steps = settle(out, self.info)
+        return verdict, authorised, missing, violations, alternatives, steps
 
     def _prohibitions(self, facts: Facts, day: dt.date, out: Outcome) -> None:
         for pro in self.prohibitions:
