@@ -162,6 +162,8 @@ class CompiledLaw:
         self.info = law.info
         self.memo: dict[tuple[object, ...], tuple[Any, ...]] = {}
         self.lookups = self.hits = self.skip_memo = 0
+        self.failures: dict[tuple[object, ...], tuple[tuple[Violation, ...],
+                                                      tuple[str, ...]]] = {}
         conditions = [c.condition for p in law.powers for c in p.conditionals]
         conditions += [p.condition for p in law.prohibitions]
         conditions += [c for r in law.share_rules for c, _ in r.forbidden]
@@ -394,12 +396,27 @@ class CompiledLaw:
             if not option.problems and (best is None or len(option.missing) < len(best.missing)):
                 best = option
         if best is None:
-            report_failed_options(capability, options, out, op)
+            self._report_failed(capability, options, out, op)
             return
         out.authorised.append(self.authorised[capability, best.rule])
         out.missing.extend(best.missing)
         out.step("granted", capability, best.rule, op.threat or "",
                  ", ".join(m.requirement for m in best.missing))
+
+    def _report_failed(self, capability: str, options: list[Option], out: Outcome,
+                       op: Operation) -> None:
+        """Why no candidate power is usable; remembered, since its wording is not cheap."""
+        key = (capability, tuple((o.rule, o.problems) for o in options), op.duration,
+               op.retention, op.date if self.date_matters else None)
+        found = self.failures.get(key)
+        if found is None:
+            report = Outcome()
+            report_failed_options(capability, options, report, op)
+            if len(self.failures) >= TEMPLATES_SIZE:
+                self.failures.clear()
+            found = self.failures[key] = (tuple(report.violations), tuple(report.alternatives))
+        out.violations.extend(found[0])
+        out.alternatives.extend(found[1])
 
     def _missing(self, power: _Power, name: str, because: str | None, op: Operation,
                  late: bool) -> Missing:
