@@ -12,14 +12,8 @@ from hypothesis import strategies as st
 
 from authority_dsl import ast
 from authority_dsl.durations import MAX_AMOUNT, Duration, Unit, Validity
+from authority_dsl.formatter import KEYWORDS
 
-KEYWORDS = frozenset({
-    "law", "register", "import", "set", "threat", "under", "capability", "technique",
-    "protected", "safeguard", "assessment", "recipient", "power", "forbid", "share", "principle",
-    "operation", "case", "when", "requires", "subject", "true", "false", "on", "in", "not",
-    "contains", "and", "or", "any", "hours", "hour", "days", "day", "weeks", "week", "months",
-    "month", "years", "year",
-})
 MAX_INT = 999_999_999  # the parser rejects numbers of more than 9 digits
 
 

@@ -20,11 +20,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
     from ..checker import check_file
-    from ..decision import dumps
-    from ..render import print_diagnostics, stderr_console
+    from ..render import stderr_console
+    from .common import report_diagnostics
     from .lint import LexiconError, lexicon_from, lint_file
 
     try:
@@ -38,22 +36,9 @@ def run(args: argparse.Namespace) -> int:
         all_diags.extend(diags)
         if lexicon is not None and not any(d.is_error for d in diags):
             all_diags.extend(lint_file(spec, lexicon))
-    errors = sum(d.is_error for d in all_diags)
+    files = len(args.specs)
+    errors = report_diagnostics(all_diags, args.format, stderr_console(),
+                                f"{files} file{'s' * (files != 1)} checked")
     warnings = len(all_diags) - errors
-    if args.format == "json":
-        sys.stdout.write(dumps({"diagnostics": [d.to_json() for d in all_diags],
-                                "errors": errors, "warnings": warnings}) + "\n")
-    elif args.format == "sarif":
-        from ..analysis.sarif import to_sarif
-
-        sys.stdout.write(dumps(to_sarif(all_diags)) + "\n")
-    else:
-        console = stderr_console()
-        print_diagnostics(console, all_diags)
-        files = len(args.specs)
-        summary = f"{files} file{'s' * (files != 1)} checked: {errors} error" \
-            f"{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
-        console.print(summary, style="bold red" if errors else "bold green" if not warnings
-                      else "bold yellow")
     failed = errors > 0 or (args.strict and warnings > 0)
     return 1 if failed else 0

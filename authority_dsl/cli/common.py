@@ -11,7 +11,32 @@ from ..operation import Operation
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ..diagnostics import Diagnostic
     from ..model import Law
+
+
+def report_diagnostics(diags: list[Diagnostic], fmt: str, console: Console, what: str) -> int:
+    """Print diagnostics as text (with a summary line: `what` says what was checked), JSON or
+    SARIF; return the number of errors."""
+    from ..decision import dumps
+    from ..render import print_diagnostics
+
+    errors = sum(d.is_error for d in diags)
+    warnings = len(diags) - errors
+    if fmt == "json":
+        sys.stdout.write(dumps({"diagnostics": [d.to_json() for d in diags],
+                                "errors": errors, "warnings": warnings}) + "\n")
+    elif fmt == "sarif":
+        from ..analysis.sarif import to_sarif
+
+        sys.stdout.write(dumps(to_sarif(diags)) + "\n")
+    else:
+        print_diagnostics(console, diags)
+        console.print(f"{what}: {errors} error{'s' * (errors != 1)}, {warnings} warning"
+                      f"{'s' * (warnings != 1)}", highlight=False,
+                      style="bold red" if errors else "bold yellow" if warnings
+                      else "bold green")
+    return errors
 
 
 def load_law_or_report(spec: str, console: Console) -> Law | None:

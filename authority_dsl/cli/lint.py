@@ -63,11 +63,9 @@ def _is_law(path: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
     from ..checker import load_law
-    from ..decision import dumps
-    from ..render import print_diagnostics, stderr_console
+    from ..render import stderr_console
+    from .common import report_diagnostics
 
     console = stderr_console()
     try:
@@ -88,19 +86,7 @@ def run(args: argparse.Namespace) -> int:
             all_diags.extend(d for d in diags if d.is_error)
             continue
         all_diags.extend(lint_law(law, lexicon))
-    errors = sum(d.is_error for d in all_diags)
+    errors = report_diagnostics(all_diags, args.format, console,
+                                f"{laws} law{'s' * (laws != 1)} linted")
     warnings = len(all_diags) - errors
-    if args.format == "json":
-        sys.stdout.write(dumps({"diagnostics": [d.to_json() for d in all_diags],
-                                "errors": errors, "warnings": warnings}) + "\n")
-    elif args.format == "sarif":
-        from ..analysis.sarif import to_sarif
-
-        sys.stdout.write(dumps(to_sarif(all_diags)) + "\n")
-    else:
-        print_diagnostics(console, all_diags)
-        console.print(f"{laws} law{'s' * (laws != 1)} linted: {errors} error"
-                      f"{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}",
-                      style="bold red" if errors else "bold yellow" if warnings
-                      else "bold green")
     return 1 if errors or (args.strict and warnings) else 0
