@@ -48,7 +48,7 @@ def load_law_or_report(spec: str, console: Console) -> Law | None:
     if law is None:
         print_diagnostics(console, [d for d in diags if d.is_error])
         console.print(f"{spec}: the law has errors; run `authority check` for details",
-                      highlight=False)
+                      highlight=False, soft_wrap=True)
     return law
 
 
