@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +14,15 @@ if TYPE_CHECKING:
 
     from ..diagnostics import Diagnostic
     from ..model import Law
+
+
+def add_search_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of the search `verify` and `diff` fall back on when classes are too many."""
+    p.add_argument("--examples", type=int, default=None, metavar="N",
+                   help="operations the search tries where the classes cannot all be "
+                   "enumerated (default 2000)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed for that search (default: derandomized, the same every run)")
 
 
 def report_diagnostics(diags: list[Diagnostic], fmt: str, console: Console, what: str) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from .common import add_search_arguments
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -23,21 +25,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--brief", action="store_true", help="leave the example operations out")
     p.add_argument("--exit-code", action="store_true",
                    help="exit 3 if some operation's verdict or requirements change")
-    p.add_argument("--examples", type=int, default=None, metavar="N",
-                   help="operations the search tries where the classes cannot all be "
-                   "enumerated (default 2000)")
-    p.add_argument("--seed", type=int, default=None,
-                   help="seed for that search (default: derandomized, the same every run)")
+    add_search_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
     import sys
 
     from ..analysis.diff import DEFAULT_EXAMPLES, diff
-    from ..checker import load_law
     from ..decision import dumps
     from ..durations import parse_date
-    from ..render import print_diagnostics, stderr_console
+    from ..render import stderr_console
+    from .common import load_law_or_report
 
     console = stderr_console()
     try:
@@ -47,11 +45,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     laws = []
     for spec in (args.old, args.new):
-        law, diags = load_law(spec)
+        law = load_law_or_report(spec, console)
         if law is None:
-            print_diagnostics(console, [d for d in diags if d.is_error])
-            console.print(f"{spec}: the law has errors; run `authority check` for details",
-                          highlight=False)
             return 1
         laws.append(law)
     report = diff(laws[0], laws[1], dates=dates, examples=args.examples or DEFAULT_EXAMPLES,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from .common import add_search_arguments
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -18,11 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--principle", action="append", metavar="NAME",
                    help="check only this principle (repeatable)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
-    p.add_argument("--examples", type=int, default=None, metavar="N",
-                   help="operations the search tries where the classes cannot all be "
-                   "enumerated (default 2000)")
-    p.add_argument("--seed", type=int, default=None,
-                   help="seed for that search (default: derandomized, the same every run)")
+    add_search_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -358,47 +358,38 @@ def _absent(item: str, name: str, present: Iterable[str]) -> ReplError:
                      (f"it has: {', '.join(present)}" if present else f"it has no {plural}"))
 
 
+def _require_present(item: str, names: Sequence[str], present: Sequence[str]) -> None:
+    for n in names:
+        if n not in present:
+            raise _absent(item, n, present)
+
+
 def _remove(op: Operation, item: str, names: Sequence[str]) -> Edit:
     if item == "capability":
-        for n in names:
-            if n not in op.capabilities:
-                raise _absent("capability", n, op.capabilities)
+        _require_present("capability", names, op.capabilities)
         kept = tuple(c for c in op.capabilities if c not in names)
         return attrs.evolve(op, capabilities=kept), f"capabilities: {', '.join(kept) or 'none'}"
     if item == "approval":
-        have = [a.safeguard for a in op.approvals]
-        for n in names:
-            if n not in have:
-                raise _absent("approval", n, have)
+        _require_present("approval", names, [a.safeguard for a in op.approvals])
         approvals = tuple(a for a in op.approvals if a.safeguard not in names)
         return attrs.evolve(op, approvals=approvals), f"removed approval {', '.join(names)}"
     if item == "assessment":
-        for n in names:
-            if n not in op.assessments:
-                raise _absent("assessment", n, op.assessments)
+        _require_present("assessment", names, op.assessments)
         kept = tuple(a for a in op.assessments if a not in names)
         return attrs.evolve(op, assessments=kept), f"assessments: {', '.join(kept) or 'none'}"
     if item == "subject":
-        roles = [s.role for s in op.subjects]
-        for n in names:
-            if n not in roles:
-                raise _absent("subject", n, roles)
+        _require_present("subject", names, [s.role for s in op.subjects])
         subjects = tuple(s for s in op.subjects if s.role not in names)
         return attrs.evolve(op, subjects=subjects), f"removed subject {', '.join(names)}"
     if item == "protected":
-        have = [p for s in op.subjects for p in s.protected]
-        for n in names:
-            if n not in have:
-                raise _absent("protected subject", n, have)
+        _require_present("protected subject", names,
+                         [p for s in op.subjects for p in s.protected])
         subjects = tuple(attrs.evolve(s, protected=tuple(p for p in s.protected
                                                          if p not in names))
                          for s in op.subjects)
         return (attrs.evolve(op, subjects=subjects),
                 f"no subject is {', '.join(names)} any more")
-    recipients = [s.recipient for s in op.sharing]
-    for n in names:
-        if n not in recipients:
-            raise _absent("sharing with", n, recipients)
+    _require_present("sharing with", names, [s.recipient for s in op.sharing])
     sharing = tuple(s for s in op.sharing if s.recipient not in names)
     return attrs.evolve(op, sharing=sharing), f"removed sharing with {', '.join(names)}"
 
