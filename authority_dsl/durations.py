@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import enum
+import functools
 import re
 
 import attrs
@@ -33,7 +34,7 @@ def parse_unit(text: str) -> Unit | None:
     return _PLURAL.get(text) or _SINGULAR.get(text)
 
 
-@attrs.frozen(order=False)
+@attrs.frozen(order=False, cache_hash=True)
 class Duration:
     """An amount of calendar units, e.g. `3 months`."""
 
@@ -81,8 +82,10 @@ def add_months(start: dt.datetime, months: int) -> dt.datetime:
     return start.replace(year=year, month=month, day=day)
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_duration(text: str) -> Duration:
-    """Parse `3 months`; raises ValueError with a readable message."""
+    """Parse `3 months`; raises ValueError with a readable message. Equal texts give the same
+    object (durations are immutable), so that the evaluators hash it once."""
     m = _DURATION_RE.match(text)
     if not m:
         raise ValueError(f"`{text}` is not a duration like `3 months`")

@@ -29,9 +29,9 @@ from ..conditions import (
     SomeShare,
     apply,
 )
-from ..decision import Authorised, Decision, Missing, Violation
+from ..decision import DENIED, PERMITTED, REQUIRES, Authorised, Decision, Missing, Violation
 from ..durations import Duration, Unit, Validity
-from ..model import Law, PowerDef
+from ..model import Law, PowerDef, ShareRuleDef
 from ..operation import Operation
 from . import messages
 from .common import (
@@ -41,18 +41,54 @@ from .common import (
     check_names,
     facts_of,
     finish,
+    late_note,
     limit_problems,
     obtained,
     report_failed_options,
     requirement_missing,
-    settle,
     timely,
 )
 
 Pred = Callable[[Facts, "ShareFacts | None"], Any]
 # Bounds on what a compiled law remembers: memory stays flat however many operations it sees.
-MEMO_SIZE = 1 << 12
+PLANS_SIZE = 1 << 12
 TEMPLATES_SIZE = 1 << 12
+_NOTHING: frozenset[str] = frozenset()
+# Facts fixed by a plan (the threat and the capabilities), and facts of each operation, in the
+# order of the tuple the fast path builds.
+_PLAN_FACTS = frozenset({"threat", "severity", "capabilities", "intrusion", "scope", "ancestors"})
+_SHARE_FACTS = frozenset({"recipient", "country", "data", "foreign"})
+_OPERATION_FACTS = ("protected", "duration", "retention", "urgent", "date", "service")
+
+
+class _Template:
+    """What using a power asks of operations with given facts: its limit problems, the
+    requirements with the condition that made each necessary (sorted by name), the same as a
+    set, each as missing; and, remembered as they come, the missing requirements for each set of
+    lacking ones, and why the power fails for a capability."""
+
+    __slots__ = ("failed", "granted", "plain", "problems", "reqset", "required")
+    GRANTED_SIZE = 256
+
+    def __init__(self, law: Law, power: PowerDef | ShareRuleDef, problems: tuple[Problem, ...],
+                 required: tuple[tuple[str, str | None], ...]) -> None:
+        self.problems = problems
+        self.required = required
+        self.reqset = frozenset(n for n, _ in required)
+        self.plain = {n: Missing(n, law.requirement_kind(n), power.name, power.cites, because)
+                      for n, because in required}
+        self.granted: dict[frozenset[str], tuple[tuple[Missing, ...], str]] = {}
+        self.failed: dict[str, tuple[tuple[Violation, ...], tuple[str, ...]]] = {}
+
+    def grant(self, lacking: frozenset[str]) -> tuple[tuple[Missing, ...], str]:
+        missing = tuple(self.plain[n] for n, _ in self.required if n in lacking)
+        if len(self.granted) >= self.GRANTED_SIZE:
+            self.granted.clear()
+        found = self.granted[lacking] = missing, ", ".join([m.requirement for m in missing])
+        return found
+
+
+_DATED: Any = object()  # in the templates: this key also needs the start date
 
 
 def compile_cond(cond: Cond) -> Pred:
@@ -108,6 +144,13 @@ class _Power:
     plain: bool  # no limits and no clauses: the common fast case
     source: PowerDef
     reads: Callable[[Facts], object]  # the facts its clauses and limits depend on
+    static_fields: tuple[str, ...]  # of those, the facts a plan fixes
+    # A key of the facts of an operation it depends on (from the tuple of _OPERATION_FACTS).
+    dyn: Callable[[tuple[Any, ...]], object]
+    shares: bool  # it reads sharings: the general path decides
+    # Whether stated durations make what it asks depend on the start date.
+    dated: Callable[[Duration | None, Duration | None], bool]
+    fixed: _Template | None  # for a plain power: the one template
 
 
 @attrs.frozen
@@ -118,6 +161,26 @@ class _Prohibition:
     cites: str | None
     valid: Validity
     violation: Violation
+    dynamic: bool  # reads facts of the operation beyond its threat and capabilities
+
+
+@attrs.frozen
+class _Plan:
+    """Operations with the same threat, technique and capabilities, between two dates of the law."""
+
+    fast: bool  # False: some candidate power reads sharings; the general path decides
+    threat: str
+    severity: int
+    caps: frozenset[str]
+    intrusion: int
+    scope: str
+    prohibitions: tuple[_Prohibition, ...]  # to evaluate per operation (they read its facts)
+    violations: tuple[Violation, ...]  # otherwise: what the prohibitions found, once
+    steps: tuple[tuple[str, ...], ...]
+    # Per capability, sorted: the candidate powers in force (with the plan's facts each reads),
+    # or why none is.
+    capabilities: tuple[tuple[str, tuple[tuple[_Power, tuple[Any, ...]], ...],
+                              tuple[Violation, str] | None], ...]
 
 
 class CompiledLaw:
@@ -125,14 +188,18 @@ class CompiledLaw:
 
     def __init__(self, law: Law) -> None:
         self.law = law
-        powers = [
-            _Power(p.name, p.cites, p.valid, p.requires,
-                   tuple(_Clause(compile_cond(c.condition), c.requires, c.text)
-                         for c in p.conditionals),
-                   not p.conditionals and p.max_duration is None and p.retention is None, p,
-                   _reader(p))
-            for p in sorted(law.powers, key=lambda p: p.name)
-        ]
+        powers = []
+        for p in sorted(law.powers, key=lambda p: p.name):
+            plain = not p.conditionals and p.max_duration is None and p.retention is None
+            names = _power_reads(p)
+            powers.append(_Power(
+                p.name, p.cites, p.valid, p.requires,
+                tuple(_Clause(compile_cond(c.condition), c.requires, c.text)
+                      for c in p.conditionals),
+                plain, p, _reader(p), tuple(sorted(names & _PLAN_FACTS - {"ancestors"})),
+                _dyn_reader(names), bool(names & {"shares", "recipients"}), _dated(p),
+                _Template(law, p, (), tuple(sorted(dict.fromkeys(p.requires).items())))
+                if plain else None))
         # (power, the facts it reads) -> (limit problems, requirements with their reasons)
         self.templates: dict[tuple[str, object], tuple[tuple[Problem, ...],
                                                        tuple[tuple[str, str | None], ...]]] = {}
@@ -144,7 +211,8 @@ class CompiledLaw:
                     if capability in p.source.capabilities and p.source.threats & ancestors)
         self.prohibitions = tuple(
             _Prohibition(p.name, compile_cond(p.condition), p.text, p.cites, p.valid,
-                         messages.prohibited(p.name, p.text, p.cites))
+                         messages.prohibited(p.name, p.text, p.cites),
+                         not _reads(p.condition) <= _PLAN_FACTS)
             for p in law.prohibitions)
         self.threat_info = {n: (t.ancestors, t.severity, t.valid) for n, t in law.threats.items()}
         self.capability_names = frozenset(law.capabilities)
@@ -159,9 +227,11 @@ class CompiledLaw:
         self.authorised = {(c, p.name): Authorised(c, p.name, p.cites)
                            for p in law.powers for c in p.capabilities}
         self.missing_cache: dict[tuple[str, str, str | None, bool, bool], Missing] = {}
+        self.late_missing: dict[tuple[str, str, str | None, bool], Missing] = {}
         self.info = law.info
-        self.memo: dict[tuple[object, ...], tuple[Any, ...]] = {}
-        self.lookups = self.hits = self.skip_memo = 0
+        self.title, self.version = law.title, law.version
+        self.plans: dict[tuple[Any, ...], _Plan | None] = {}
+        self.fast_templates: dict[tuple[Any, ...], _Template] = {}
         self.failures: dict[tuple[object, ...], tuple[tuple[Violation, ...],
                                                       tuple[str, ...]]] = {}
         conditions = [c.condition for p in law.powers for c in p.conditionals]
@@ -196,6 +266,19 @@ class CompiledLaw:
                                     key=lambda r: r.name))
             for recipient in law.recipients
         }
+        # A sharing whose rules read only facts of the sharing is decided once per kind.
+        self.share_relevant = {
+            recipient: frozenset().union(*(
+                r.requires | r.guarantees | frozenset().union(*(c.requires for c in r.conditionals))
+                for r in rules))
+            for recipient, rules in self.share_rules.items()}
+        self.share_cacheable = {
+            recipient: all(_reads(c) <= _SHARE_FACTS for r in rules
+                           for c in [*(c for c, _ in r.forbidden),
+                                     *(c.condition for c in r.conditionals)])
+            for recipient, rules in self.share_rules.items()}
+        self.share_plans: dict[tuple[Any, ...], tuple[tuple[Violation, ...],
+                                                      tuple[tuple[Any, _Template], ...]]] = {}
         self.share_tests = {
             r.name: (tuple((compile_cond(c), t) for c, t in r.forbidden),
                      tuple(_Clause(compile_cond(c.condition), c.requires, c.text)
@@ -204,141 +287,328 @@ class CompiledLaw:
         }
 
     def decide(self, op: Operation) -> Decision:
-        """Decide one operation. Operations equal in everything the decision depends on (all
-        but the id, the start date only as far as it matters, approval dates relative to it)
-        are decided once and remembered; the rest runs on precomputed indexes."""
+        """Decide one operation. The plan of its kind (interval between the law's dates, threat,
+        technique, capabilities) is made once: prohibitions that read only those, and the
+        candidate powers of each capability. What is left per operation is set arithmetic."""
         day = op.date
-        if self.skip_memo:
-            # Recent operations hardly repeated: building keys would only cost time.
-            self.skip_memo -= 1
-            found = self._decide_new(op)
-            if found is None:
-                return self._decide_general(op)
-        else:
-            found = self._remembered(op, day)
-            if found is None:
-                return self._decide_general(op)
-        verdict, authorised, missing, violations, alternatives, steps = found
-        law = self.law
-        return Decision(op.id, verdict, self.info, authorised, missing, violations,
-                        alternatives, (("start", law.title, law.version, op.id, day.isoformat()),
-                                       *steps))
-
-    def _remembered(self, op: Operation, day: dt.date) -> tuple[Any, ...] | None:
-        """The decision parts for this operation, from the memo when an equal one was seen."""
-        duration, retention = op.duration, op.retention
-        # What of the start date can matter: the interval between the law's own dates, or the
-        # date itself where conditions read it or durations of different kinds are compared.
-        if self.date_matters:
-            when: object = day
-        else:
-            when = bisect.bisect_right(self.boundaries, day)
-            calendar = self.calendar_limits
-            for stated in (duration, retention):
-                if stated is not None and calendar is not None and (
-                        stated.unit is Unit.MONTHS or stated.unit is Unit.YEARS) != calendar:
-                    when = day
-        # Plain values only: hashing them runs in C, hashing attrs objects would not.
-        key = (when, op.threat, op.technique, op.capabilities,
-               tuple([s.protected for s in op.subjects]),
-               duration and (duration.amount, duration.unit._value_),
-               retention and (retention.amount, retention.unit._value_), op.urgent,
-               op.service if self.reads_service else None,
-               tuple([(a.safeguard, None if a.date is None else (a.date - day).days)
-                      for a in op.approvals]),
-               op.assessments, op.sharing)
-        self.lookups += 1
-        found = self.memo.get(key)
-        if found is not None:
-            self.hits += 1
-        else:
-            found = self._decide_new(op)
-            if found is None:
-                return None
-            if len(self.memo) >= MEMO_SIZE:
-                self.memo.clear()
-            self.memo[key] = found
-        if self.lookups >= MEMO_SIZE:
-            if self.hits * 10 < self.lookups:  # under 10% hits: pause the memo for a while
-                self.skip_memo = 4 * MEMO_SIZE
-                self.memo.clear()
-            self.lookups = self.hits = 0
-        return found
-
-    def _decide_new(self, op: Operation) -> tuple[Any, ...] | None:
-        """The parts of a decision that do not depend on the operation's id, or None when the
-        general path must decide (unknown names, dates outside the law or the threat)."""
-        law = self.law
-        day = op.date
-        threat = op.threat
-        info = self.threat_info.get(threat) if threat is not None else None
-        if info is None or not law.in_force.contains(day) or not info[2].contains(day):
-            return None
+        pkey = (bisect.bisect_right(self.boundaries, day), op.threat, op.technique,
+                op.capabilities)
+        plan = self.plans.get(pkey)
+        if plan is None:
+            plan = self._plan(pkey, op)
+        if plan is None or not plan.fast:
+            return self._decide_general(op)
         # Fail closed on any unknown name: the general path words those violations.
-        if op.technique is not None:
-            caps = self.law.techniques.get(op.technique)
-            if caps is None:
-                return None
-            if op.capabilities:
-                caps = caps | frozenset(op.capabilities)
-        else:
-            caps = frozenset(op.capabilities)
-        if not caps or not caps <= self.capability_names:
-            return None
-        protected: frozenset[str] = frozenset()
-        for subject in op.subjects:
-            if subject.protected:
-                protected = protected.union(subject.protected)
-        if not protected <= self.protected_names:
-            return None
+        urgent = op.urgent
         have = set(op.assessments)
-        if not have <= self.assessment_names:
-            return None
-        late: set[str] = set()
+        if not self.assessment_names.issuperset(have):
+            return self._decide_general(op)
+        late: set[str] | None = None
         safeguards = self.safeguard_names
         for approval in op.approvals:
             name = approval.safeguard
             if name not in safeguards:
-                return None
+                return self._decide_general(op)
             when = approval.date
-            if when is None or when <= day or timely(law, op, name, when):
+            if when is None or when <= day or (urgent and timely(self.law, op, name, when)):
                 have.add(name)
+            elif late is None:
+                late = {name}
             else:
                 late.add(name)
-        late -= have
-        for sharing in op.sharing:
-            if sharing.recipient not in self.recipient_foreign or \
-                    not self.requirement_names.issuperset(sharing.with_):
-                return None
-        assert threat is not None
-        return self._decide_fast(op, threat, info[1], caps, protected, frozenset(have), late)
+        if late:
+            late -= have
+        protected = _NOTHING
+        for subject in op.subjects:
+            if subject.protected:
+                protected = protected.union(subject.protected)
+        if protected and not protected <= self.protected_names:
+            return self._decide_general(op)
+        shares = op.sharing
+        if shares:
+            for sharing in shares:
+                if sharing.recipient not in self.recipient_foreign or \
+                        not self.requirement_names.issuperset(sharing.with_):
+                    return self._decide_general(op)
+        facts = None
+        threat = plan.threat
+        if plan.prohibitions:
+            facts = self._facts(plan, op, protected)
+            violations, fired = self._prohibited(facts, plan.prohibitions)
+            steps = [("start", self.title, self.version, op.id, day.isoformat()), *fired]
+        else:
+            violations = list(plan.violations)
+            steps = [("start", self.title, self.version, op.id, day.isoformat()), *plan.steps]
+        authorised = []
+        parts: list[tuple[Missing, ...]] = []
+        alternatives: list[str] = []
+        dyn = None
+        templates = self.fast_templates
+        for capability, candidates, no_basis in plan.capabilities:
+            if no_basis is not None:
+                violations.append(no_basis[0])
+                alternatives.append(no_basis[1])
+                continue
+            best = template = None
+            best_count = 0
+            for power, static in candidates:
+                template = power.fixed
+                if template is None:
+                    if dyn is None:
+                        dyn = (protected, op.duration, op.retention, urgent, day, op.service)
+                    tkey = (power.name, static, power.dyn(dyn))
+                    template = templates.get(tkey)
+                    if template is None or template is _DATED:
+                        template = self._fast_template(power, plan, op, protected, tkey,
+                                                       template)
+                if template.problems:
+                    continue
+                lacking = template.reqset - have
+                if best is None or len(lacking) < best_count:
+                    best, best_template, best_lacking, best_count = (
+                        power, template, lacking, len(lacking))
+            if best is None:
+                if len(candidates) == 1 and template is not None:
+                    failed = template.failed.get(capability)
+                    if failed is None:
+                        failed = template.failed[capability] = self._fail_fast(
+                            capability, candidates, plan, op, protected, have, late)
+                else:
+                    failed = self._fail_fast(capability, candidates, plan, op, protected, have,
+                                             late)
+                violations.extend(failed[0])
+                alternatives.extend(failed[1])
+                continue
+            if best_count:
+                if late and not late.isdisjoint(best_lacking):
+                    missing = tuple(
+                        self._late_missing(best, name, because, urgent)
+                        if name in late else best_template.plain[name]
+                        for name, because in best_template.required if name in best_lacking)
+                    names = ", ".join([m.requirement for m in missing])
+                else:
+                    found = best_template.granted.get(best_lacking)
+                    if found is None:
+                        found = best_template.grant(best_lacking)
+                    missing, names = found
+                parts.append(missing)
+            else:
+                names = ""
+            authorised.append(self.authorised[capability, best.name])
+            steps.append(("granted", capability, best.name, threat, names))
+        if shares:
+            for index, sharing in enumerate(shares):
+                recipient = sharing.recipient
+                if self.share_cacheable[recipient]:
+                    skey = (pkey[0], index, recipient, sharing.country, sharing.data)
+                    entry = self.share_plans.get(skey)
+                    if entry is None:
+                        entry = self._share_plan(skey, plan, op)
+                    forbidden, options = entry
+                    if forbidden:
+                        violations.extend(forbidden)
+                        continue
+                    available = have.union(sharing.with_)
+                    best = None
+                    for rule, template in options:
+                        lacking = template.reqset - available
+                        if best is None or len(lacking) < best_count:
+                            best, best_template, best_lacking, best_count = (
+                                rule, template, lacking, len(lacking))
+                    assert best is not None
+                    if best_count:
+                        if late and not late.isdisjoint(best_lacking):
+                            parts.append(tuple(
+                                self._late_missing(best, name, because, urgent)
+                                if name in late else best_template.plain[name]
+                                for name, because in best_template.required
+                                if name in best_lacking))
+                        else:
+                            found = best_template.granted.get(best_lacking)
+                            if found is None:
+                                found = best_template.grant(best_lacking)
+                            parts.append(found[0])
+                    steps.append(("shared", str(index + 1), recipient, best.name))
+                    continue
+                if facts is None:
+                    facts = self._facts(plan, op, protected)
+                out = Outcome()
+                self._sharing(index, recipient, frozenset(sharing.with_), op, facts,
+                              frozenset(have), out)
+                violations.extend(out.violations)
+                if out.missing:
+                    parts.append(tuple(out.missing))
+                steps.extend(out.steps)
+        if not parts:
+            missing_t: tuple[Missing, ...] = ()
+        elif len(parts) == 1 and not shares:
+            missing_t = parts[0]
+        else:
+            merged: dict[str, Missing] = {}
+            for m in sorted([m for part in parts for m in part],
+                            key=lambda m: (m.requirement, m.power)):
+                merged.setdefault(m.requirement, m)
+            missing_t = tuple(merged.values())
+        if violations:
+            verdict = DENIED
+            violations_t = tuple(sorted(set(violations), key=_violation_order)) \
+                if len(violations) > 1 else tuple(violations)
+        else:
+            verdict = REQUIRES if missing_t else PERMITTED
+            violations_t = ()
+        steps.append(("verdict", verdict))
+        return Decision(op.id, verdict, self.info, tuple(authorised), missing_t, violations_t,
+                        tuple(sorted(set(alternatives))) if alternatives else (), tuple(steps))
 
-    def _decide_fast(self, op: Operation, threat: str, severity: int, caps: frozenset[str],
-                     protected: frozenset[str], have: frozenset[str],
-                     late: set[str]) -> tuple[Any, ...]:
+    def _plan(self, pkey: tuple[Any, ...], op: Operation) -> _Plan | None:
+        """What operations of one kind have in common; None when the general path must decide
+        them all (an unknown name, a date outside the law or the threat, no capability)."""
+        if len(self.plans) >= PLANS_SIZE:
+            self.plans.clear()
+        self.plans[pkey] = None
         law = self.law
         day = op.date
-        recipients = self.recipient_foreign
-        summary = self.cap_summary.get(caps)
-        if summary is None:
-            summary = self.cap_summary[caps] = (
-                max(self.intrusion[c] for c in caps),
-                "bulk" if any(self.bulk[c] for c in caps) else "targeted")
-        facts = Facts(threat, severity, caps, summary[0], summary[1], protected, op.duration,
-                      op.retention, op.urgent, day, op.service,
-                      frozenset(s.recipient for s in op.sharing),
-                      tuple(ShareFacts(s.recipient, s.country, s.data, recipients[s.recipient])
-                            for s in op.sharing),
-                      law.ancestors)
-        out = Outcome()
-        self._prohibitions(facts, day, out)
+        _, threat, technique, given = pkey
+        info = self.threat_info.get(threat) if threat is not None else None
+        if info is None or not law.in_force.contains(day) or not info[2].contains(day):
+            return None
+        if technique is not None:
+            caps = law.techniques.get(technique)
+            if caps is None:
+                return None
+            caps = caps | frozenset(given)
+        else:
+            caps = frozenset(given)
+        if not caps or not caps <= self.capability_names:
+            return None
+        assert threat is not None
+        intrusion = max(self.intrusion[c] for c in caps)
+        scope = "bulk" if any(self.bulk[c] for c in caps) else "targeted"
+        neutral = Facts(threat, info[1], caps, intrusion, scope, _NOTHING, None, None, False,
+                        day, None, _NOTHING, (), law.ancestors)
+        in_force = tuple(p for p in self.prohibitions if p.valid.contains(day))
+        dynamic = any(p.dynamic for p in in_force)
+        violations: list[Violation] = []
+        steps: list[tuple[str, ...]] = []
+        if not dynamic:
+            violations, steps = self._prohibited(neutral, in_force)
+        capabilities = []
+        fast = True
         for capability in sorted(caps):
-            self._capability(capability, op, facts, have, out, day, bool(late))
-        for index, sharing in enumerate(op.sharing):
-            self._sharing(index, sharing.recipient, frozenset(sharing.with_), op, facts, have,
-                          out)
-        verdict, _, authorised, missing, violations, alternatives, steps = settle(out, self.info)
-        return verdict, authorised, missing, violations, alternatives, steps
+            candidates = tuple((p, tuple(getattr(neutral, f) for f in p.static_fields))
+                               for p in self.index.get((threat, capability), ())
+                               if p.valid.contains(day))
+            fast = fast and not any(p.shares for p, _ in candidates)
+            no_basis = None if candidates else messages.no_legal_basis(law, threat, capability,
+                                                                      day)
+            capabilities.append((capability, candidates, no_basis))
+        plan = _Plan(fast, threat, info[1], caps, intrusion, scope,
+                     in_force if dynamic else (), tuple(violations), tuple(steps),
+                     tuple(capabilities))
+        self.plans[pkey] = plan
+        return plan
+
+    def _facts(self, plan: _Plan, op: Operation, protected: frozenset[str]) -> Facts:
+        recipients = self.recipient_foreign
+        return Facts(plan.threat, plan.severity, plan.caps, plan.intrusion, plan.scope, protected,
+                     op.duration, op.retention, op.urgent, op.date, op.service,
+                     frozenset(s.recipient for s in op.sharing),
+                     tuple(ShareFacts(s.recipient, s.country, s.data, recipients[s.recipient])
+                           for s in op.sharing),
+                     self.law.ancestors)
+
+    def _prohibited(self, facts: Facts, prohibitions: tuple[_Prohibition, ...],
+                    ) -> tuple[list[Violation], list[tuple[str, ...]]]:
+        out = Outcome()
+        for pro in prohibitions:
+            try:
+                if pro.test(facts, None):
+                    out.violations.append(pro.violation)
+                    out.step("prohibited", pro.name)
+            except CannotEvaluate as exc:
+                out.violations.append(
+                    messages.cannot_evaluate(f"prohibition `{pro.name}`", str(exc)))
+        return out.violations, out.steps
+
+    def _fast_template(self, power: _Power, plan: _Plan, op: Operation,
+                       protected: frozenset[str], tkey: tuple[Any, ...],
+                       found: _Template | None) -> _Template:
+        """What a power asks of operations with these facts, made once. Where the stated
+        durations and the limits are of different kinds (days against months), the answer also
+        depends on the start date: the key marks that and the date joins it."""
+        templates = self.fast_templates
+        if found is None and power.dated(op.duration, op.retention):
+            templates[tkey] = found = _DATED
+        if found is _DATED:
+            tkey = (*tkey, op.date)
+            dated = templates.get(tkey)
+            if dated is not None:
+                return dated
+        if len(templates) >= TEMPLATES_SIZE:
+            templates.clear()
+            if found is _DATED:
+                templates[tkey[:-1]] = _DATED
+        problems, required = self._template(power, op, self._facts(plan, op, protected))
+        made = templates[tkey] = _Template(self.law, power.source, problems, required)
+        return made
+
+    def _share_plan(self, skey: tuple[Any, ...], plan: _Plan, op: Operation,
+                    ) -> tuple[tuple[Violation, ...], tuple[tuple[Any, _Template], ...]]:
+        """What the share rules in force say of one kind of sharing (recipient, country, kind of
+        data, its place in the operation), for rules that read only facts of the sharing."""
+        _, index, recipient, country, data = skey
+        if len(self.share_plans) >= TEMPLATES_SIZE:
+            self.share_plans.clear()
+        rules = [r for r in self.share_rules.get(recipient, ()) if r.valid.contains(op.date)]
+        if not rules:
+            entry: tuple[tuple[Violation, ...], tuple[tuple[Any, _Template], ...]] = (
+                (messages.sharing_not_allowed(index, recipient),), ())
+            self.share_plans[skey] = entry
+            return entry
+        facts = self._facts(plan, op, _NOTHING)
+        share = ShareFacts(recipient, country, data, self.recipient_foreign[recipient])
+        forbidden: list[Violation] = []
+        options = []
+        for rule in rules:
+            tests, clauses = self.share_tests[rule.name]
+            because: dict[str, str | None] = dict.fromkeys(rule.requires | rule.guarantees)
+            try:
+                for test, text in tests:
+                    if test(facts, share):
+                        forbidden.append(
+                            messages.sharing_forbidden(index, rule.name, text, rule.cites))
+                for clause in clauses:
+                    if clause.test(facts, share):
+                        for name in clause.requires:
+                            because.setdefault(name, clause.text)
+            except CannotEvaluate as exc:
+                forbidden.append(messages.cannot_evaluate(f"share rule `{rule.name}`", str(exc)))
+                continue
+            options.append((rule, _Template(self.law, rule, (), tuple(sorted(because.items())))))
+        entry = self.share_plans[skey] = tuple(forbidden), tuple(options)
+        return entry
+
+    def _late_missing(self, power: _Power | ShareRuleDef, name: str, because: str | None,
+                      urgent: bool) -> Missing:
+        """A missing requirement whose approval was given, but too late."""
+        key = (power.name, name, because, urgent)
+        found = self.late_missing.get(key)
+        if found is None:
+            found = self.late_missing[key] = Missing(
+                name, self.law.requirement_kind(name), power.name, power.cites, because,
+                late_note(self.law, name, urgent))
+        return found
+
+    def _fail_fast(self, capability: str, candidates: tuple[tuple[_Power, tuple[Any, ...]], ...],
+                   plan: _Plan, op: Operation, protected: frozenset[str], have: set[str],
+                   late: set[str] | None) -> tuple[tuple[Violation, ...], tuple[str, ...]]:
+        """No candidate power is usable within its limits: the general wording."""
+        facts = self._facts(plan, op, protected)
+        options = [self._option(p, op, facts, frozenset(have), bool(late))
+                   for p, _ in candidates]
+        out = Outcome()
+        self._report_failed(capability, options, out, op)
+        return tuple(out.violations), tuple(out.alternatives)
 
     def _prohibitions(self, facts: Facts, day: dt.date, out: Outcome) -> None:
         for pro in self.prohibitions:
@@ -515,11 +785,52 @@ def _reads(cond: Cond) -> set[str]:
     return names
 
 
-def _reader(power: PowerDef) -> Callable[[Facts], object]:
-    """A fast getter of every fact a power's clauses and limits depend on."""
+def _power_reads(power: PowerDef) -> set[str]:
+    """The facts a power's clauses and limits read."""
     names = set().union(*(_reads(c.condition) for c in power.conditionals))
     if power.max_duration is not None or power.retention is not None:
         names |= {"duration", "retention"}
+    return names
+
+
+def _violation_order(v: Violation) -> tuple[str, str]:
+    return v.code, v.message
+
+
+def _dyn_reader(names: set[str]) -> Callable[[tuple[Any, ...]], object]:
+    """A key of the facts of an operation a power reads (from a tuple in the order of
+    _OPERATION_FACTS)."""
+    index = [i for i, name in enumerate(_OPERATION_FACTS) if name in names]
+    return operator.itemgetter(*index) if index else _no_facts
+
+
+def _dated(power: PowerDef) -> Callable[[Duration | None, Duration | None], bool]:
+    """Durations compare from the start date only where units of different kinds meet."""
+    if not _power_reads(power) & {"duration", "retention"}:
+        return _never
+    limits = [d for d in (power.max_duration, power.retention) if d is not None]
+    limits += [c.value for c in _consts([c.condition for c in power.conditionals])
+               if isinstance(c.value, Duration)]
+    kinds = {_calendar(d.unit) for d in limits}
+
+    def dated(duration: Duration | None, retention: Duration | None) -> bool:
+        return len(kinds) > 1 or any(
+            d is not None and _calendar(d.unit) not in kinds for d in (duration, retention))
+
+    return dated
+
+
+def _never(duration: Duration | None, retention: Duration | None) -> bool:
+    return False
+
+
+def _no_facts(dyn: tuple[Any, ...]) -> object:
+    return ()
+
+
+def _reader(power: PowerDef) -> Callable[[Facts], object]:
+    """A fast getter of every fact a power's clauses and limits depend on."""
+    names = _power_reads(power)
     # Durations compare from the start date; only units of different kinds (months against
     # days) make the result depend on it, so the key carries the date only then.
     dated = "duration" in names or "retention" in names
