@@ -28,13 +28,13 @@ import itertools
 import json
 import os
 import re
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from typing import BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import attrs
 
-from .decision import Decision, Violation, dumps
+from .decision import Decision, Violation, dumps, record_parts
 from .diagnostics import Diagnostic
 from .engine import CompiledLaw, compile_law
 from .model import Law
@@ -60,7 +60,11 @@ _ID_TOKEN = json.dumps(_ID)[1:-1]
 _LINE_TOKEN = json.dumps(_LINE)
 # `decision.dumps` with its encoder built once: the same canonical JSON, without per-call set-up.
 _encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
-_decode = json.JSONDecoder().decode
+_decoder = json.JSONDecoder()
+_decode = _decoder.decode
+# One JSON value from an index: (value, where it ends); the scanner `decode` itself uses.
+_scan_once: Callable[[str, int], tuple[Any, int]] = _decoder.scan_once  # type: ignore[attr-defined]
+_REMEMBER = 1 << 14  # entries of the auditor's small caches (days, kinds of operation)
 # Characters some readers take for line breaks (str.splitlines, JavaScript); JSON escapes none of
 # them, so they are escaped here to keep one record per line for every reader.
 _LINE_BREAKS = (("\x85", "\\u0085"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
@@ -163,8 +167,7 @@ class Summary:
                 self.prohibitions[prohibition] += n
 
 
-@attrs.frozen
-class Tally:
+class Tally(NamedTuple):
     """What one decision adds to the summary."""
 
     version: str
@@ -182,24 +185,45 @@ def _error(number: int, code: str, message: str, operation: object = None) -> st
     return dumps(record)
 
 
+class _Under:
+    """One version as the auditor uses it: its label, law and evaluator, and the capabilities
+    counted for each kind of operation (technique, capabilities), remembered."""
+
+    __slots__ = ("capabilities", "decide", "label", "law")
+
+    def __init__(self, version: Version) -> None:
+        self.label = version.label
+        self.law = version.law
+        self.decide = version.engine.decide
+        self.capabilities: dict[tuple[str | None, tuple[str, ...]], tuple[str, ...]] = {}
+
+
+_NOT_SEEN = object()
+
+
 class Auditor:
     """Decides chunks of lines; one per process."""
 
     def __init__(self, laws: Sequence[Law], memo: bool = True) -> None:
         self.versions = Versions(laws)
-        self.memo: dict[bytes, tuple[str, str, Tally]] | None = {} if memo else None
+        self.memo: OrderedDict[bytes, tuple[str, str, Tally]] | None = \
+            OrderedDict() if memo else None
         from .engine import messages
 
         self.prohibited = {
             messages.prohibited(p.name, p.text, p.cites): f"prohibition `{p.name}`"
             for v in self.versions.items for p in v.law.prohibitions}
+        self.under = {id(v): _Under(v) for v in self.versions.items}
+        self.by_day: dict[dt.date, _Under | None] = {}  # the version in force on each day
 
     def chunk(self, chunk: Chunk) -> tuple[bytes, Summary]:
         """The output lines of a chunk, joined, and what they add to the summary."""
         start, lines = chunk
         summary = Summary()
         tallies: Counter[Tally] = Counter()
-        out = [self.line(start + i, raw, summary, tallies) for i, raw in enumerate(lines)]
+        line = self.line
+        out = [line(number, raw, summary, tallies)
+               for number, raw in enumerate(lines, start)]
         out.append("")
         summary.lines = len(lines)
         summary.add(tallies)
@@ -215,7 +239,7 @@ class Auditor:
         if raw is None:
             return self.fail(summary, number, "line-too-long",
                              f"line is longer than {MAX_LINE} bytes")
-        if raw.endswith(b"\r"):
+        if raw[-1:] == b"\r":
             raw = raw[:-1]
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
@@ -262,21 +286,31 @@ class Auditor:
         except UnicodeDecodeError as exc:
             return self.fail(summary, number, "invalid-utf8",
                              f"invalid UTF-8 byte 0x{raw[exc.start]:02x} at byte {exc.start + 1}")
+        # A line that is one JSON value and nothing else, as almost all are: scanned at once.
+        # Anything else (surrounding whitespace, extra data, an error) is decoded again in full,
+        # which reports the error exactly as it always has.
         try:
-            value = _decode(text)
-        except json.JSONDecodeError as exc:
-            message = exc.msg[:1].lower() + exc.msg[1:]
-            return self.fail(summary, number, "invalid-json",
-                             f"invalid JSON at column {exc.colno}: {message}")
-        except RecursionError:
-            return self.fail(summary, number, "invalid-json", "invalid JSON: nested too deeply")
-        except ValueError as exc:
-            reason = "a number has too many digits" if "integer string" in str(exc) else str(exc)
-            return self.fail(summary, number, "invalid-json", f"invalid JSON: {reason}")
+            value, end = _scan_once(text, 0)
+        except Exception:  # decoded again below, with its proper error
+            end = -1
+        if end != len(text):
+            try:
+                value = _decode(text)
+            except json.JSONDecodeError as exc:
+                message = exc.msg[:1].lower() + exc.msg[1:]
+                return self.fail(summary, number, "invalid-json",
+                                 f"invalid JSON at column {exc.colno}: {message}")
+            except RecursionError:
+                return self.fail(summary, number, "invalid-json",
+                                 "invalid JSON: nested too deeply")
+            except ValueError as exc:
+                reason = ("a number has too many digits" if "integer string" in str(exc)
+                          else str(exc))
+                return self.fail(summary, number, "invalid-json", f"invalid JSON: {reason}")
         op_id = None
         if key is not None:
             # Decide the operation with a placeholder id, to fill in any id on a later hit.
-            if isinstance(value, dict) and value.get("id") == key[1]:
+            if type(value) is dict and value.get("id") == key[1]:
                 op_id = key[1]
                 value["id"] = _ID
             else:
@@ -290,41 +324,58 @@ class Auditor:
             return self.fail(summary, number, "invalid-operation", message, value)
         try:
             decision, tally = self.decide(op)
-            record = decision.to_json()
-            if key is None:
-                record["line"] = number
-                tallies[tally] += 1
-                return _encode(record)
-            record["line"] = _LINE
-            head, tail = _encode(record).split(_LINE_TOKEN)
+            head, tail = record_parts(decision)
         except Exception as exc:  # one bad decision must not stop the audit: fail closed
             if op_id is not None:
                 value["id"] = op_id
             return self.fail(summary, number, "internal-error",
                              f"cannot decide: internal error {type(exc).__name__}: {exc}", value)
-        assert op_id is not None and key is not None
+        tallies[tally] += 1
+        if key is None:
+            return f"{head}{number}{tail}"
+        assert op_id is not None
         memo = self.memo
         assert memo is not None
         if len(memo) >= MEMO_SIZE:
-            del memo[next(iter(memo))]
+            memo.popitem(last=False)
         memo[key[0]] = (head, tail, tally)
-        tallies[tally] += 1
         return head.replace(_ID_TOKEN, op_id) + str(number) + tail.replace(_ID_TOKEN, op_id)
 
     def decide(self, op: Operation) -> tuple[Decision, Tally]:
-        version = self.versions.pick(op.date)
-        if version is None:
+        day = op.date
+        under = self.by_day.get(day, _NOT_SEEN)
+        if under is _NOT_SEEN:
+            version = self.versions.pick(day)
+            under = None if version is None else self.under[id(version)]
+            if len(self.by_day) >= _REMEMBER:
+                self.by_day.clear()
+            self.by_day[day] = under
+        threat = op.threat
+        if under is None:
             decision = self.versions.outside(op)
-            return decision, Tally(NO_VERSION, decision.verdict, _threat(op, None), (), (), ())
-        decision = version.engine.decide(op)
-        law = version.law
-        prohibitions = tuple(
+            return decision, Tally(NO_VERSION, decision.verdict,
+                                   "(none)" if threat is None else UNKNOWN, (), (), ())
+        assert isinstance(under, _Under)
+        decision = under.decide(op)
+        law = under.law
+        kind = op.technique, op.capabilities
+        capabilities = under.capabilities.get(kind)
+        if capabilities is None:
+            capabilities = _capabilities(op, law)
+            if len(under.capabilities) >= _REMEMBER:
+                under.capabilities.clear()
+            under.capabilities[kind] = capabilities
+        violations = decision.violations
+        prohibitions = tuple([
             self.prohibited.get(v, v.message) if v.code == "prohibited"
             else _SHARING_NUMBER.sub("", v.message)
-            for v in decision.violations if v.code in ("prohibited", "sharing-forbidden"))
-        return decision, Tally(version.label, decision.verdict, _threat(op, law),
-                               _capabilities(op, law),
-                               tuple(m.requirement for m in decision.missing), prohibitions)
+            for v in violations if v.code in ("prohibited", "sharing-forbidden")]) \
+            if violations else ()
+        missing = tuple([m.requirement for m in decision.missing]) if decision.missing else ()
+        return decision, Tally(
+            under.label, decision.verdict,
+            "(none)" if threat is None else threat if threat in law.threats else UNKNOWN,
+            capabilities, missing, prohibitions)
 
 
 def _operation_error(exc: Exception) -> str:
@@ -334,12 +385,6 @@ def _operation_error(exc: Exception) -> str:
     if message.startswith(f"{exc.path}: "):  # some validators repeat the path
         message = message[len(exc.path) + 2:]
     return f"{exc.path}: {message}"
-
-
-def _threat(op: Operation, law: Law | None) -> str:
-    if op.threat is None:
-        return "(none)"
-    return op.threat if law is not None and op.threat in law.threats else UNKNOWN
 
 
 def _capabilities(op: Operation, law: Law) -> tuple[str, ...]:

@@ -231,20 +231,45 @@ def _step_fragment(step: tuple[str, ...]) -> str:
 def record_parts(d: Decision) -> tuple[str, str]:
     """The canonical JSON of `d.to_json()` with a `"line"` key, in two parts: `head + str(n) +
     tail == dumps({**d.to_json(), "line": n})` for an int `n`."""
-    fragment = _fragment
-    authorised = ",".join([fragment(a, _authorised_fragment) for a in d.authorised])
-    missing = ",".join([fragment(m, _missing_fragment) for m in d.missing])
-    violations = ",".join([_violation_fragment(v) for v in d.violations])
-    alternatives = ",".join([_quote(a) for a in d.alternatives])
-    trace = ",".join([_step_fragment(s) for s in d.steps])
-    head = (f'{{"alternatives":[{alternatives}],"authorised":[{authorised}],'
-            f'"law":{_law_fragment(d.law)},"line":')
-    tail = (f',"missing":[{missing}],"operation":{_quote(d.operation)},"trace":[{trace}],'
-            f'"verdict":{_quote(d.verdict)},"violations":[{violations}]}}')
-    return head, tail
+    by_id = _by_id
+    parts = ['{"alternatives":[']
+    if d.alternatives:
+        parts.append(",".join([_quote(a) for a in d.alternatives]))
+    parts.append('],"authorised":[')
+    if d.authorised:
+        texts = []
+        for a in d.authorised:
+            seen = by_id.get(id(a))
+            texts.append(seen[1] if seen is not None and seen[0] is a
+                         else _fragment(a, _authorised_fragment))
+        parts.append(",".join(texts))
+    parts.append('],"law":')
+    parts.append(_law_fragment(d.law))
+    parts.append(',"line":')
+    head = "".join(parts)
+    parts = [',"missing":[']
+    if d.missing:
+        texts = []
+        for m in d.missing:
+            seen = by_id.get(id(m))
+            texts.append(seen[1] if seen is not None and seen[0] is m
+                         else _fragment(m, _missing_fragment))
+        parts.append(",".join(texts))
+    parts.append('],"operation":')
+    parts.append(_quote(d.operation))
+    parts.append(',"trace":[')
+    steps = _steps
+    parts.append(",".join([steps.get(s) or _step_fragment(s) for s in d.steps]))
+    parts.append('],"verdict":')
+    parts.append(_quote(d.verdict))
+    parts.append(',"violations":[')
+    if d.violations:
+        parts.append(",".join([_violation_fragment(v) for v in d.violations]))
+    parts.append("]}")
+    return head, "".join(parts)
 
 
 def record_dumps(d: Decision, line: int) -> str:
     """`dumps({**d.to_json(), "line": line})`, fast (see `record_parts`)."""
     head, tail = record_parts(d)
-    return f"{head}{line}{tail}"
+    return head + str(line) + tail

@@ -22,6 +22,10 @@ class Unit(enum.Enum):
     MONTHS = "months"
     YEARS = "years"
 
+    # Members are singletons: hashing by identity is correct, and runs in C (the evaluators use
+    # durations in dictionary keys).
+    __hash__ = object.__hash__
+
 
 _SINGULAR = {u.value[:-1]: u for u in Unit}
 _PLURAL = {u.value: u for u in Unit}

@@ -116,6 +116,12 @@ def loads(text: str) -> Operation:
 
 def from_json(value: object) -> Operation:
     """Validate a decoded JSON value as an operation; raises OperationError with a JSON path."""
+    op = _fast(value)
+    return op if op is not None else _checked(value)
+
+
+def _checked(value: object) -> Operation:
+    """`from_json` checking each field in turn, to report the first problem with its path."""
     obj = _object(value, "$")
     unknown = sorted(set(obj) - set(OPERATION_KEYS))
     if unknown:
@@ -145,6 +151,168 @@ def from_json(value: object) -> Operation:
         sharing=tuple(_sharing(s, f"$.sharing[{i}]")
                       for i, s in enumerate(_list(obj.get("sharing", []), "$.sharing"))),
     )
+
+
+# ---- the fast path ----------------------------------------------------------------------------
+#
+# `_fast` accepts the common shape of a valid operation and builds the same Operation as
+# `_checked`, with fewer calls and with parsed dates, subjects and approvals remembered (they are
+# immutable); on anything unusual, valid or not, it gives up (None) and `_checked` decides, so that
+# every error keeps its path and message. It accepts nothing that `_checked` refuses.
+
+_KEYS = frozenset(OPERATION_KEYS)
+_NONE: list[Any] = []  # an absent list (never changed)
+_REMEMBER = 1 << 14  # entries of each cache below; all are forgotten when full
+_dates: dict[str, dt.date] = {}
+_subjects: dict[tuple[str, tuple[str, ...]], Subject] = {}
+_approvals: dict[tuple[str, str | None], Approval] = {}
+
+
+def _fast_date(text: str) -> dt.date | None:
+    day = _dates.get(text)
+    if day is None:
+        try:
+            day = parse_date(text)
+        except ValueError:
+            return None
+        if len(_dates) >= _REMEMBER:
+            _dates.clear()
+        _dates[text] = day
+    return day
+
+
+def _fast_duration(text: object) -> Duration | None:
+    if type(text) is not str or len(text) > MAX_TEXT:
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError:
+        return None
+
+
+def _fast_names(names: object) -> tuple[str, ...] | None:
+    if type(names) is not list or len(names) > MAX_LIST:
+        return None
+    for name in names:
+        if type(name) is not str or not name or len(name) > MAX_TEXT:
+            return None
+    return tuple(names)
+
+
+def _fast(value: object) -> Operation | None:
+    if type(value) is not dict or not _KEYS.issuperset(value):
+        return None
+    get = value.get
+    op_id = get("id")
+    if type(op_id) is not str or len(op_id) > MAX_TEXT:
+        return None
+    date = get("date")
+    if type(date) is not str:
+        return None
+    day = _dates.get(date) or _fast_date(date)
+    if day is None:
+        return None
+    service = get("service")
+    if service is not None and (type(service) is not str or len(service) > MAX_TEXT):
+        return None
+    threat = get("threat")
+    if threat is not None and (type(threat) is not str or not threat or len(threat) > MAX_TEXT):
+        return None
+    technique = get("technique")
+    if technique is not None and (type(technique) is not str or not technique
+                                  or len(technique) > MAX_TEXT):
+        return None
+    capabilities = _fast_names(get("capabilities", _NONE))
+    if capabilities is None:
+        return None
+    subjects_in = get("subjects", _NONE)
+    if type(subjects_in) is not list or len(subjects_in) > MAX_LIST:
+        return None
+    subjects: list[Subject] = []
+    for subject in subjects_in:
+        if type(subject) is not dict:
+            return None
+        role = subject.get("role", "target")
+        if type(role) is not str or len(role) > MAX_TEXT:
+            return None
+        protected = _fast_names(subject.get("protected", _NONE))
+        if protected is None:
+            return None
+        key = role, protected
+        known = _subjects.get(key)
+        if known is None:
+            if len(_subjects) >= _REMEMBER:
+                _subjects.clear()
+            known = _subjects[key] = Subject(role, protected)
+        subjects.append(known)
+    duration = get("duration")
+    if duration is not None:
+        duration = _fast_duration(duration)
+        if duration is None:
+            return None
+    urgent = get("urgent", False)
+    if urgent is not True and urgent is not False:
+        return None
+    retention = get("retention")
+    if retention is not None:
+        retention = _fast_duration(retention)
+        if retention is None:
+            return None
+    approvals_in = get("approvals", _NONE)
+    if type(approvals_in) is not list or len(approvals_in) > MAX_LIST:
+        return None
+    approvals: list[Approval] = []
+    for approval in approvals_in:
+        name: object
+        when: object
+        if type(approval) is str:
+            name, when = approval, None
+        elif type(approval) is dict:
+            name, when = approval.get("safeguard"), approval.get("date")
+            if when is not None and type(when) is not str:
+                return None
+        else:
+            return None
+        if type(name) is not str or not name or len(name) > MAX_TEXT:
+            return None
+        assert when is None or type(when) is str
+        akey = name, when
+        found = _approvals.get(akey)
+        if found is None:
+            on = None
+            if when is not None:
+                on = _fast_date(when)
+                if on is None:
+                    return None
+            if len(_approvals) >= _REMEMBER:
+                _approvals.clear()
+            found = _approvals[akey] = Approval(name, on)
+        approvals.append(found)
+    assessments = _fast_names(get("assessments", _NONE))
+    if assessments is None:
+        return None
+    sharing_in = get("sharing", _NONE)
+    if type(sharing_in) is not list or len(sharing_in) > MAX_LIST:
+        return None
+    sharing: list[Sharing] = []
+    for share in sharing_in:
+        if type(share) is not dict:
+            return None
+        recipient = share.get("recipient")
+        if type(recipient) is not str or not recipient or len(recipient) > MAX_TEXT:
+            return None
+        country = share.get("country")
+        if country is not None and (type(country) is not str or len(country) > MAX_TEXT):
+            return None
+        data = share.get("data", "unevaluated")
+        if data not in _DATA_KINDS or type(data) is not str:
+            return None
+        with_ = _fast_names(share.get("with", _NONE))
+        if with_ is None:
+            return None
+        sharing.append(Sharing(recipient, country, data, with_))
+    return Operation(op_id, day, threat, service, technique, capabilities, tuple(subjects),
+                     duration, urgent, retention, tuple(approvals), assessments, tuple(sharing))
 
 
 def _object(value: object, path: str) -> Mapping[str, Any]:

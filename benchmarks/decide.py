@@ -23,7 +23,7 @@ from pathlib import Path
 import attrs
 
 from authority_dsl.checker import load_law
-from authority_dsl.durations import Duration, Unit
+from authority_dsl.durations import parse_duration
 from authority_dsl.engine import compile_law
 from authority_dsl.engine.reference import decide as reference_decide
 from authority_dsl.model import Law
@@ -56,9 +56,9 @@ def generate(law: Law, n: int, seed: int) -> list[Operation]:
             subjects=tuple(Subject("target", tuple(rnd.sample(protected, 1))
                                    if rnd.random() < 0.15 else ())
                            for _ in range(rnd.randint(1, 2))),
-            duration=Duration(rnd.choice([1, 2, 3, 6, 12]), Unit.MONTHS),
+            duration=parse_duration(f"{rnd.choice([1, 2, 3, 6, 12])} months"),
             urgent=rnd.random() < 0.1,
-            retention=Duration(rnd.choice([6, 12, 18, 24]), Unit.MONTHS)
+            retention=parse_duration(f"{rnd.choice([6, 12, 18, 24])} months")
             if rnd.random() < 0.3 else None,
             approvals=tuple(Approval(s, date - dt.timedelta(days=rnd.randrange(-3, 10)))
                             for s in safeguards if rnd.random() < 0.6),

@@ -52,6 +52,7 @@ from .common import (
 Pred = Callable[[Facts, "ShareFacts | None"], Any]
 # Bounds on what a compiled law remembers: memory stays flat however many operations it sees.
 PLANS_SIZE = 1 << 12
+MEMO_SIZE = 1 << 12
 TEMPLATES_SIZE = 1 << 12
 _NOTHING: frozenset[str] = frozenset()
 # Facts fixed by a plan (the threat and the capabilities), and facts of each operation, in the
@@ -77,15 +78,9 @@ class _Template:
         self.reqset = frozenset(n for n, _ in required)
         self.plain = {n: Missing(n, law.requirement_kind(n), power.name, power.cites, because)
                       for n, because in required}
-        self.granted: dict[frozenset[str], tuple[tuple[Missing, ...], str]] = {}
+        # lacking requirements (or those, those approved too late, urgency) -> missing, names
+        self.granted: dict[Any, tuple[tuple[Missing, ...], str]] = {}
         self.failed: dict[str, tuple[tuple[Violation, ...], tuple[str, ...]]] = {}
-
-    def grant(self, lacking: frozenset[str]) -> tuple[tuple[Missing, ...], str]:
-        missing = tuple(self.plain[n] for n, _ in self.required if n in lacking)
-        if len(self.granted) >= self.GRANTED_SIZE:
-            self.granted.clear()
-        found = self.granted[lacking] = missing, ", ".join([m.requirement for m in missing])
-        return found
 
 
 _DATED: Any = object()  # in the templates: this key also needs the start date
@@ -231,6 +226,11 @@ class CompiledLaw:
         self.info = law.info
         self.title, self.version = law.title, law.version
         self.plans: dict[tuple[Any, ...], _Plan | None] = {}
+        self.memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self.lookups = self.hits = self.skip_memo = 0
+        # (interval, threat, capability) -> the powers in force for it, or why there are none
+        self.candidates: dict[tuple[Any, ...], tuple[tuple[_Power, ...],
+                                                     tuple[Violation, str] | None]] = {}
         self.fast_templates: dict[tuple[Any, ...], _Template] = {}
         self.failures: dict[tuple[object, ...], tuple[tuple[Violation, ...],
                                                       tuple[str, ...]]] = {}
@@ -330,6 +330,25 @@ class CompiledLaw:
                 if sharing.recipient not in self.recipient_foreign or \
                         not self.requirement_names.issuperset(sharing.with_):
                     return self._decide_general(op)
+        # Everything the rest of the decision depends on; the start date only where conditions
+        # read it or durations of different kinds meet.
+        memo_key: tuple[Any, ...] | None = None
+        if self.skip_memo:
+            self.skip_memo -= 1
+        else:
+            memo_key = (pkey, frozenset(have), frozenset(late) if late else None, urgent,
+                        protected, op.duration, op.retention,
+                        op.service if self.reads_service else None, shares,
+                        day if self.date_matters else None)
+            found = self.memo.get(memo_key)
+            self.lookups += 1
+            if self.lookups >= MEMO_SIZE:
+                self._review_memo()
+            if found is not None:
+                self.hits += 1
+                return Decision(op.id, found[0], self.info, found[1], found[2], found[3],
+                                found[4], (("start", self.title, self.version, op.id,
+                                            day.isoformat()), *found[5]))
         facts = None
         threat = plan.threat
         if plan.prohibitions:
@@ -380,17 +399,15 @@ class CompiledLaw:
                 alternatives.extend(failed[1])
                 continue
             if best_count:
-                if late and not late.isdisjoint(best_lacking):
-                    missing = tuple(
-                        self._late_missing(best, name, because, urgent)
-                        if name in late else best_template.plain[name]
-                        for name, because in best_template.required if name in best_lacking)
-                    names = ", ".join([m.requirement for m in missing])
-                else:
-                    found = best_template.granted.get(best_lacking)
-                    if found is None:
-                        found = best_template.grant(best_lacking)
-                    missing, names = found
+                gkey: Any = best_lacking
+                if late:
+                    late_part = best_lacking & late
+                    if late_part:
+                        gkey = (best_lacking, late_part, urgent)
+                found = best_template.granted.get(gkey)
+                if found is None:
+                    found = self._grant(best, best_template, gkey)
+                missing, names = found
                 parts.append(missing)
             else:
                 names = ""
@@ -417,17 +434,15 @@ class CompiledLaw:
                                 rule, template, lacking, len(lacking))
                     assert best is not None
                     if best_count:
-                        if late and not late.isdisjoint(best_lacking):
-                            parts.append(tuple(
-                                self._late_missing(best, name, because, urgent)
-                                if name in late else best_template.plain[name]
-                                for name, because in best_template.required
-                                if name in best_lacking))
-                        else:
-                            found = best_template.granted.get(best_lacking)
-                            if found is None:
-                                found = best_template.grant(best_lacking)
-                            parts.append(found[0])
+                        gkey = best_lacking
+                        if late:
+                            late_part = best_lacking & late
+                            if late_part:
+                                gkey = (best_lacking, late_part, urgent)
+                        found = best_template.granted.get(gkey)
+                        if found is None:
+                            found = self._grant(best, best_template, gkey)
+                        parts.append(found[0])
                     steps.append(("shared", str(index + 1), recipient, best.name))
                     continue
                 if facts is None:
@@ -445,20 +460,35 @@ class CompiledLaw:
             missing_t = parts[0]
         else:
             merged: dict[str, Missing] = {}
-            for m in sorted([m for part in parts for m in part],
-                            key=lambda m: (m.requirement, m.power)):
+            for m in sorted([m for part in parts for m in part], key=_MISSING_ORDER):
                 merged.setdefault(m.requirement, m)
             missing_t = tuple(merged.values())
         if violations:
             verdict = DENIED
-            violations_t = tuple(sorted(set(violations), key=_violation_order)) \
+            violations_t = _distinct(sorted(violations, key=_VIOLATION_ORDER)) \
                 if len(violations) > 1 else tuple(violations)
         else:
             verdict = REQUIRES if missing_t else PERMITTED
             violations_t = ()
         steps.append(("verdict", verdict))
-        return Decision(op.id, verdict, self.info, tuple(authorised), missing_t, violations_t,
-                        tuple(sorted(set(alternatives))) if alternatives else (), tuple(steps))
+        authorised_t = tuple(authorised)
+        alternatives_t = tuple(sorted(set(alternatives))) if alternatives else ()
+        if memo_key is not None:
+            memo = self.memo
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            memo[memo_key] = (verdict, authorised_t, missing_t, violations_t, alternatives_t,
+                              tuple(steps[1:]))
+        return Decision(op.id, verdict, self.info, authorised_t, missing_t, violations_t,
+                        alternatives_t, tuple(steps))
+
+    def _review_memo(self) -> None:
+        """The memo steps aside for a while when operations hardly repeat (under 10% of
+        lookups hit): building keys would then only cost time."""
+        if self.hits * 10 < self.lookups:
+            self.skip_memo = 4 * MEMO_SIZE
+            self.memo.clear()
+        self.lookups = self.hits = 0
 
     def _plan(self, pkey: tuple[Any, ...], op: Operation) -> _Plan | None:
         """What operations of one kind have in common; None when the general path must decide
@@ -495,12 +525,19 @@ class CompiledLaw:
         capabilities = []
         fast = True
         for capability in sorted(caps):
-            candidates = tuple((p, tuple(getattr(neutral, f) for f in p.static_fields))
-                               for p in self.index.get((threat, capability), ())
+            ckey = (pkey[0], threat, capability)
+            found = self.candidates.get(ckey)
+            if found is None:
+                if len(self.candidates) >= PLANS_SIZE:
+                    self.candidates.clear()
+                powers = tuple(p for p in self.index.get((threat, capability), ())
                                if p.valid.contains(day))
-            fast = fast and not any(p.shares for p, _ in candidates)
-            no_basis = None if candidates else messages.no_legal_basis(law, threat, capability,
-                                                                      day)
+                found = self.candidates[ckey] = powers, None if powers else \
+                    messages.no_legal_basis(law, threat, capability, day)
+            powers, no_basis = found
+            candidates = tuple((p, tuple([getattr(neutral, f) for f in p.static_fields]))
+                               for p in powers)
+            fast = fast and not any(p.shares for p in powers)
             capabilities.append((capability, candidates, no_basis))
         plan = _Plan(fast, threat, info[1], caps, intrusion, scope,
                      in_force if dynamic else (), tuple(violations), tuple(steps),
@@ -547,7 +584,7 @@ class CompiledLaw:
         if len(templates) >= TEMPLATES_SIZE:
             templates.clear()
             if found is _DATED:
-                templates[tkey[:-1]] = _DATED
+                templates[tkey[:-1]] = found
         problems, required = self._template(power, op, self._facts(plan, op, protected))
         made = templates[tkey] = _Template(self.law, power.source, problems, required)
         return made
@@ -587,6 +624,24 @@ class CompiledLaw:
             options.append((rule, _Template(self.law, rule, (), tuple(sorted(because.items())))))
         entry = self.share_plans[skey] = tuple(forbidden), tuple(options)
         return entry
+
+    def _grant(self, power: _Power | ShareRuleDef, template: _Template,
+               gkey: Any) -> tuple[tuple[Missing, ...], str]:
+        """The missing requirements of a power or share rule, given the set of lacking ones
+        (with those whose approval came too late, and whether the operation is urgent)."""
+        if isinstance(gkey, tuple):
+            lacking, late, urgent = gkey
+        else:
+            lacking, late, urgent = gkey, _NOTHING, False
+        missing = tuple(
+            self._late_missing(power, name, because, urgent) if name in late
+            else template.plain[name]
+            for name, because in template.required if name in lacking)
+        granted = template.granted
+        if len(granted) >= _Template.GRANTED_SIZE:
+            granted.clear()
+        found = granted[gkey] = missing, ", ".join([m.requirement for m in missing])
+        return found
 
     def _late_missing(self, power: _Power | ShareRuleDef, name: str, because: str | None,
                       urgent: bool) -> Missing:
@@ -793,8 +848,18 @@ def _power_reads(power: PowerDef) -> set[str]:
     return names
 
 
-def _violation_order(v: Violation) -> tuple[str, str]:
-    return v.code, v.message
+_VIOLATION_ORDER = operator.attrgetter("code", "message")
+_MISSING_ORDER = operator.attrgetter("requirement", "power")
+
+
+def _distinct(ordered: list[Violation]) -> tuple[Violation, ...]:
+    """Sorted violations without repeats (equal ones are neighbours once sorted)."""
+    out = [ordered[0]]
+    for v in ordered[1:]:
+        last = out[-1]
+        if v is not last and v != last:
+            out.append(v)
+    return tuple(out)
 
 
 def _dyn_reader(names: set[str]) -> Callable[[tuple[Any, ...]], object]:
