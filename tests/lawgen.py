@@ -197,7 +197,9 @@ def laws(draw: st.DrawFn, *, min_powers: int = 0, max_powers: int = 4,
     shares = []
     for recipient in draw(st.sets(st.sampled_from(RECIPIENTS))):
         shares.append((recipient, tuple(sorted(draw(st.sets(st.sampled_from(reqs))))),
-                       draw(st.none() | st.just("country in watched"))))
+                       draw(st.none() | st.sampled_from([
+                           "country in watched", "urgent and data == unevaluated",
+                           "scope == bulk or foreign"]))))
     return GenLaw(tuple(threats), tuple(caps), tuple(techniques), tuple(safeguards), assessments,
                   tuple(powers), tuple(pro), tuple(sorted(shares)), DAY0)
 
@@ -223,7 +225,7 @@ def operations(draw: st.DrawFn, gen: GenLaw, *, unknown: bool = False) -> Operat
         Sharing(draw(st.sampled_from(RECIPIENTS)), draw(st.sampled_from(["NL", "RU", "BE"])),
                 draw(st.sampled_from(["evaluated", "unevaluated"])),
                 tuple(sorted(draw(st.sets(st.sampled_from(gen.requirement_names), max_size=2)))))
-        for _ in range(draw(st.integers(0, 1))))
+        for _ in range(draw(st.integers(0, 2))))
     threat = draw(st.sampled_from(threat_names))
     op = Operation(
         id="op",
