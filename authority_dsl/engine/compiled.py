@@ -332,12 +332,16 @@ class CompiledLaw:
                     return self._decide_general(op)
         # Everything the rest of the decision depends on; the start date only where conditions
         # read it or durations of different kinds meet.
+        # Durations as plain tuples in keys: hashing those runs in C.
+        duration, retention = op.duration, op.retention
+        spans = (duration and (duration.amount, duration.unit),
+                 retention and (retention.amount, retention.unit))
         memo_key: tuple[Any, ...] | None = None
         if self.skip_memo:
             self.skip_memo -= 1
         else:
             memo_key = (pkey, frozenset(have), frozenset(late) if late else None, urgent,
-                        protected, op.duration, op.retention,
+                        protected, spans,
                         op.service if self.reads_service else None, shares,
                         day if self.date_matters else None)
             found = self.memo.get(memo_key)
@@ -374,7 +378,7 @@ class CompiledLaw:
                 template = power.fixed
                 if template is None:
                     if dyn is None:
-                        dyn = (protected, op.duration, op.retention, urgent, day, op.service)
+                        dyn = (protected, spans[0], spans[1], urgent, day, op.service)
                     tkey = (power.name, static, power.dyn(dyn))
                     template = templates.get(tkey)
                     if template is None or template is _DATED:
