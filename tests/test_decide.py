@@ -150,3 +150,31 @@ def test_caches_stay_bounded_and_decisions_stay_equal() -> None:
     for op, decision in list(zip(ops, decisions, strict=True))[::97]:
         assert decision.to_json() == reference(law, op).to_json()
     assert fast.decide(ops[0]).to_json() == reference(law, ops[0]).to_json()
+
+
+def test_days_against_a_limit_in_months_depend_on_the_start_date() -> None:
+    """91 days fit within 3 months from 1 January 2028 (to 1 April) but not from 1 February
+    (to 1 May, 90 days): the compiled evaluator must not reuse one decision for the other."""
+    import datetime as dt
+
+    import attrs
+
+    from authority_dsl.durations import parse_duration
+    from authority_dsl.operation import Approval
+
+    law, _ = load_law(ROOT / "specs" / "wiv_threat_draft.auth")
+    assert law is not None
+    fast = compile_law(law)
+    verdicts = []
+    for i, start in enumerate((dt.date(2028, 1, 1), dt.date(2028, 2, 1), dt.date(2028, 1, 1))):
+        op = attrs.evolve(
+            from_json({"id": "x", "date": "2028-01-01", "threat": "espionage",
+                       "capabilities": ["observe_and_follow"], "duration": "91 days",
+                       "assessments": ["necessity", "proportionality", "subsidiarity"]}),
+            id=f"op-{i}", date=start,
+            approvals=(Approval("head_of_service_approval", start - dt.timedelta(days=1)),))
+        assert op.duration == parse_duration("91 days")
+        decision = fast.decide(op)
+        assert decision.to_json() == reference(law, op).to_json()
+        verdicts.append(decision.verdict)
+    assert verdicts == ["permitted", "denied", "permitted"]

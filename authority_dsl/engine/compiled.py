@@ -218,7 +218,6 @@ class CompiledLaw:
         self.recipient_foreign = dict(law.recipients)
         self.intrusion = {n: c.intrusion for n, c in law.capabilities.items()}
         self.bulk = {n: c.scope == "bulk" for n, c in law.capabilities.items()}
-        self.cap_summary: dict[frozenset[str], tuple[int, str]] = {}
         self.authorised = {(c, p.name): Authorised(c, p.name, p.cites)
                            for p in law.powers for c in p.capabilities}
         self.missing_cache: dict[tuple[str, str, str | None, bool, bool], Missing] = {}
@@ -249,7 +248,8 @@ class CompiledLaw:
             s.urgent_within is not None and _calendar(s.urgent_within.unit)
             for s in law.safeguards.values())
         self.date_matters = self.reads_date or calendar_windows or len(self.duration_kinds) > 1
-        # The one kind of duration the law compares with (or no limit at all: any kind fits).
+        # The one kind of duration the law compares with (None: no limits; any kind fits). A
+        # stated duration of the other kind makes the decision depend on the start date.
         self.calendar_limits = next(iter(self.duration_kinds), None)
         edges: set[dt.date] = set()
         windows = [law.in_force] + [t.valid for t in law.threats.values()]
@@ -267,11 +267,6 @@ class CompiledLaw:
             for recipient in law.recipients
         }
         # A sharing whose rules read only facts of the sharing is decided once per kind.
-        self.share_relevant = {
-            recipient: frozenset().union(*(
-                r.requires | r.guarantees | frozenset().union(*(c.requires for c in r.conditionals))
-                for r in rules))
-            for recipient, rules in self.share_rules.items()}
         self.share_cacheable = {
             recipient: all(_reads(c) <= _SHARE_FACTS for r in rules
                            for c in [*(c for c, _ in r.forbidden),
@@ -340,10 +335,15 @@ class CompiledLaw:
         if self.skip_memo:
             self.skip_memo -= 1
         else:
+            when = day if self.date_matters else None
+            calendar = self.calendar_limits
+            if when is None and calendar is not None and (
+                    (duration is not None and _calendar(duration.unit) is not calendar) or
+                    (retention is not None and _calendar(retention.unit) is not calendar)):
+                when = day
             memo_key = (pkey, frozenset(have), frozenset(late) if late else None, urgent,
-                        protected, spans,
-                        op.service if self.reads_service else None, shares,
-                        day if self.date_matters else None)
+                        protected, spans, op.service if self.reads_service else None, shares,
+                        when)
             found = self.memo.get(memo_key)
             self.lookups += 1
             if self.lookups >= MEMO_SIZE:
