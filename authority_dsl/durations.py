@@ -86,6 +86,43 @@ def add_months(start: dt.datetime, months: int) -> dt.datetime:
     return start.replace(year=year, month=month, day=day)
 
 
+_HOURS = {Unit.HOURS: 1, Unit.DAYS: 24, Unit.WEEKS: 168}
+MAX_RANGED_MONTHS = 1200  # longer spans are not ranged (every answer is taken as date-dependent)
+
+
+@functools.lru_cache(maxsize=1024)
+def hours_range(d: Duration) -> tuple[int, int] | None:
+    """The shortest and longest this duration can be, in hours, over all start dates; None when
+    it is too long to range."""
+    if d.unit in _HOURS:
+        hours = d.amount * _HOURS[d.unit]
+        return hours, hours
+    months = d.amount * (12 if d.unit is Unit.YEARS else 1)
+    if months > MAX_RANGED_MONTHS:
+        return None
+    lengths = [(add_months(start, months) - start).days * 24 for start in _starts()]
+    return min(lengths), max(lengths)
+
+
+@functools.cache
+def _starts() -> list[dt.datetime]:
+    """Start dates that show every length a span of calendar months can have: a leap cycle around
+    a year divisible by 400 and one around a century that is not a leap year."""
+    return [dt.datetime(year, 1, 1) + dt.timedelta(days=n)
+            for year in (1996, 2096) for n in range(8 * 365 + 2)]
+
+
+def date_dependent(a: Duration, b: Duration) -> bool:
+    """Whether comparing `a` with `b` can give different answers for different start dates:
+    only for a fixed length (hours, days, weeks) within the range of a calendar one."""
+    if a.calendar == b.calendar:
+        return False
+    ra, rb = hours_range(a), hours_range(b)
+    if ra is None or rb is None:
+        return True
+    return ra[0] <= rb[1] and rb[0] <= ra[1]
+
+
 @functools.lru_cache(maxsize=1024)
 def parse_duration(text: str) -> Duration:
     """Parse `3 months`; raises ValueError with a readable message. Equal texts give the same

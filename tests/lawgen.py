@@ -147,6 +147,8 @@ def conditions(draw: st.DrawFn, threats: Sequence[str], caps: Sequence[str]) -> 
         st.sampled_from(caps).map(lambda c: f"capabilities contains {c}"),
         st.just('any share (country in watched)'),
         st.just("recipients contains private_party"),
+        st.sampled_from(["date >= 2027-06-01", "date <= 2027-12-31", "date == 2027-03-01"]),
+        durations().map(lambda d: f"duration <= {d}"),
     ]
     atom = draw(st.one_of(atoms))
     shape = draw(st.sampled_from(["atom", "not", "and", "or"]))

@@ -30,7 +30,7 @@ from ..conditions import (
     apply,
 )
 from ..decision import DENIED, PERMITTED, REQUIRES, Authorised, Decision, Missing, Violation
-from ..durations import Duration, Unit, Validity
+from ..durations import Duration, Unit, Validity, date_dependent
 from ..model import Law, PowerDef, ShareRuleDef
 from ..operation import Operation
 from . import messages
@@ -59,6 +59,7 @@ _NOTHING: frozenset[str] = frozenset()
 # order of the tuple the fast path builds.
 _PLAN_FACTS = frozenset({"threat", "severity", "capabilities", "intrusion", "scope", "ancestors"})
 _SHARE_FACTS = frozenset({"recipient", "country", "data", "foreign"})
+_SHARE_READS = _SHARE_FACTS | {"shares", "recipients"}
 _OPERATION_FACTS = ("protected", "duration", "retention", "urgent", "date", "service")
 
 
@@ -157,6 +158,7 @@ class _Prohibition:
     valid: Validity
     violation: Violation
     dynamic: bool  # reads facts of the operation beyond its threat and capabilities
+    shares_only: bool  # ...and those are only its sharings
 
 
 @attrs.frozen
@@ -172,6 +174,9 @@ class _Plan:
     prohibitions: tuple[_Prohibition, ...]  # to evaluate per operation (they read its facts)
     violations: tuple[Violation, ...]  # otherwise: what the prohibitions found, once
     steps: tuple[tuple[str, ...], ...]
+    # The prohibitions read only the threat, the capabilities and the sharings: for operations
+    # without sharings, `violations` and `steps` hold what they find.
+    shares_only: bool
     # Per capability, sorted: the candidate powers in force (with the plan's facts each reads),
     # or why none is.
     capabilities: tuple[tuple[str, tuple[tuple[_Power, tuple[Any, ...]], ...],
@@ -192,7 +197,7 @@ class CompiledLaw:
                 tuple(_Clause(compile_cond(c.condition), c.requires, c.text)
                       for c in p.conditionals),
                 plain, p, _reader(p), tuple(sorted(names & _PLAN_FACTS - {"ancestors"})),
-                _dyn_reader(names), bool(names & {"shares", "recipients"}), _dated(p),
+                _dyn_reader(p, names), bool(names & {"shares", "recipients"}), _dated(p),
                 _Template(law, p, (), tuple(sorted(dict.fromkeys(p.requires).items())))
                 if plain else None))
         # (power, the facts it reads) -> (limit problems, requirements with their reasons)
@@ -207,7 +212,8 @@ class CompiledLaw:
         self.prohibitions = tuple(
             _Prohibition(p.name, compile_cond(p.condition), p.text, p.cites, p.valid,
                          messages.prohibited(p.name, p.text, p.cites),
-                         not _reads(p.condition) <= _PLAN_FACTS)
+                         not _reads(p.condition) <= _PLAN_FACTS,
+                         _reads(p.condition) <= _PLAN_FACTS | _SHARE_READS)
             for p in law.prohibitions)
         self.threat_info = {n: (t.ancestors, t.severity, t.valid) for n, t in law.threats.items()}
         self.capability_names = frozenset(law.capabilities)
@@ -248,9 +254,15 @@ class CompiledLaw:
             s.urgent_within is not None and _calendar(s.urgent_within.unit)
             for s in law.safeguards.values())
         self.date_matters = self.reads_date or calendar_windows or len(self.duration_kinds) > 1
-        # The one kind of duration the law compares with (None: no limits; any kind fits). A
-        # stated duration of the other kind makes the decision depend on the start date.
-        self.calendar_limits = next(iter(self.duration_kinds), None)
+        # What of the start date the memo keys on, beyond the interval between the law's dates:
+        # the day itself where limits of different kinds meet (the longest alternative depends on
+        # it) or a stated duration is date-dependent against one of the law's (`_ambiguous`);
+        # else the interval between the dates conditions compare with.
+        self.memo_day = len(self.duration_kinds) > 1
+        self.law_durations = durations
+        self.compares_durations = _compares_duration_facts(conditions)
+        self.ambiguous: dict[object, bool] = {}
+        self.date_points = _date_points(conditions)
         edges: set[dt.date] = set()
         windows = [law.in_force] + [t.valid for t in law.threats.values()]
         windows += [p.valid for p in law.powers] + [p.valid for p in law.prohibitions]
@@ -335,15 +347,14 @@ class CompiledLaw:
         if self.skip_memo:
             self.skip_memo -= 1
         else:
-            when = day if self.date_matters else None
-            calendar = self.calendar_limits
-            if when is None and calendar is not None and (
-                    (duration is not None and _calendar(duration.unit) is not calendar) or
-                    (retention is not None and _calendar(retention.unit) is not calendar)):
-                when = day
+            if self.memo_day or (duration is not None and self._ambiguous(spans[0], duration)) \
+                    or (retention is not None and self._ambiguous(spans[1], retention)):
+                moment: object = day
+            else:
+                moment = bisect.bisect_right(self.date_points, day) if self.date_points else None
             memo_key = (pkey, frozenset(have), frozenset(late) if late else None, urgent,
                         protected, spans, op.service if self.reads_service else None, shares,
-                        when)
+                        moment)
             found = self.memo.get(memo_key)
             self.lookups += 1
             if self.lookups >= MEMO_SIZE:
@@ -355,7 +366,7 @@ class CompiledLaw:
                                             day.isoformat()), *found[5]))
         facts = None
         threat = plan.threat
-        if plan.prohibitions:
+        if plan.prohibitions and (shares or not plan.shares_only):
             facts = self._facts(plan, op, protected)
             violations, fired = self._prohibited(facts, plan.prohibitions)
             steps = [("start", self.title, self.version, op.id, day.isoformat()), *fired]
@@ -486,6 +497,16 @@ class CompiledLaw:
         return Decision(op.id, verdict, self.info, authorised_t, missing_t, violations_t,
                         alternatives_t, tuple(steps))
 
+    def _ambiguous(self, span: object, stated: Duration) -> bool:
+        """Whether a stated duration compares with one of the law's differently on other dates."""
+        found = self.ambiguous.get(span)
+        if found is None:
+            if len(self.ambiguous) >= TEMPLATES_SIZE:
+                self.ambiguous.clear()
+            found = self.ambiguous[span] = self.compares_durations or any(
+                date_dependent(stated, limit) for limit in self.law_durations)
+        return found
+
     def _review_memo(self) -> None:
         """The memo steps aside for a while when operations hardly repeat (under 10% of
         lookups hit): building keys would then only cost time."""
@@ -522,9 +543,10 @@ class CompiledLaw:
                         day, None, _NOTHING, (), law.ancestors)
         in_force = tuple(p for p in self.prohibitions if p.valid.contains(day))
         dynamic = any(p.dynamic for p in in_force)
+        shares_only = all(p.shares_only for p in in_force)
         violations: list[Violation] = []
         steps: list[tuple[str, ...]] = []
-        if not dynamic:
+        if shares_only:
             violations, steps = self._prohibited(neutral, in_force)
         capabilities = []
         fast = True
@@ -544,7 +566,7 @@ class CompiledLaw:
             fast = fast and not any(p.shares for p in powers)
             capabilities.append((capability, candidates, no_basis))
         plan = _Plan(fast, threat, info[1], caps, intrusion, scope,
-                     in_force if dynamic else (), tuple(violations), tuple(steps),
+                     in_force if dynamic else (), tuple(violations), tuple(steps), shares_only,
                      tuple(capabilities))
         self.plans[pkey] = plan
         return plan
@@ -866,27 +888,77 @@ def _distinct(ordered: list[Violation]) -> tuple[Violation, ...]:
     return tuple(out)
 
 
-def _dyn_reader(names: set[str]) -> Callable[[tuple[Any, ...]], object]:
+def _dyn_reader(power: PowerDef, names: set[str]) -> Callable[[tuple[Any, ...]], object]:
     """A key of the facts of an operation a power reads (from a tuple in the order of
-    _OPERATION_FACTS)."""
-    index = [i for i, name in enumerate(_OPERATION_FACTS) if name in names]
-    return operator.itemgetter(*index) if index else _no_facts
+    _OPERATION_FACTS); the start date as the interval between the dates its conditions name."""
+    index = [i for i, name in enumerate(_OPERATION_FACTS) if name in names and name != "date"]
+    get = operator.itemgetter(*index) if index else _no_facts
+    if "date" not in names:
+        return get
+    points = _date_points([c.condition for c in power.conditionals])
+    where = bisect.bisect_right
+
+    def read(dyn: tuple[Any, ...]) -> object:
+        return get(dyn), where(points, dyn[4])
+
+    return read
 
 
 def _dated(power: PowerDef) -> Callable[[Duration | None, Duration | None], bool]:
-    """Durations compare from the start date only where units of different kinds meet."""
+    """Whether stated durations make what a power asks depend on the start date: only a fixed
+    length (days) compared with a calendar one (months) it may be shorter or longer than,
+    depending on the months it spans; or any stated duration where two durations of the
+    operation are compared with each other."""
     if not _power_reads(power) & {"duration", "retention"}:
         return _never
+    conditions = [c.condition for c in power.conditionals]
+    if _compares_duration_facts(conditions):
+        return _stated
     limits = [d for d in (power.max_duration, power.retention) if d is not None]
-    limits += [c.value for c in _consts([c.condition for c in power.conditionals])
-               if isinstance(c.value, Duration)]
-    kinds = {_calendar(d.unit) for d in limits}
+    limits += [c.value for c in _consts(conditions) if isinstance(c.value, Duration)]
 
     def dated(duration: Duration | None, retention: Duration | None) -> bool:
-        return len(kinds) > 1 or any(
-            d is not None and _calendar(d.unit) not in kinds for d in (duration, retention))
+        return any(d is not None and date_dependent(d, limit)
+                   for d in (duration, retention) for limit in limits)
 
     return dated
+
+
+def _stated(duration: Duration | None, retention: Duration | None) -> bool:
+    return duration is not None or retention is not None
+
+
+def _compares_duration_facts(conditions: list[Cond]) -> bool:
+    """Whether a condition compares two durations of the operation (duration > retention)."""
+    stack: list[Cond] = list(conditions)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (AllOf, AnyOf)):
+            stack.extend(node.items)
+        elif isinstance(node, (Negate, SomeShare)):
+            stack.append(node.item)
+        elif isinstance(node, Op):
+            if not isinstance(node.left, Const) and not isinstance(node.right, Const) and (
+                    getattr(node.left, "type", None) == "duration"
+                    or getattr(node.right, "type", None) == "duration"):
+                return True
+            stack.extend((node.left, node.right))
+    return False
+
+
+def _date_points(conditions: list[Cond]) -> list[dt.date]:
+    """The dates where what conditions say may change: each date they compare with, and the
+    day after. Between two of these, every comparison of the start date gives one answer."""
+    points: set[dt.date] = set()
+    for const in _consts(conditions):
+        values = const.value if isinstance(const.value, (frozenset, set, tuple)) \
+            else (const.value,)
+        for value in values:
+            if isinstance(value, dt.date):
+                points.add(value)
+                if value < dt.date.max:
+                    points.add(value + dt.timedelta(days=1))
+    return sorted(points)
 
 
 def _never(duration: Duration | None, retention: Duration | None) -> bool:
