@@ -13,6 +13,13 @@ the memo of recent decisions is bounded. The memo keys a decision on the bytes o
 leading `"id"` (an operation minus its id), renders it once with a placeholder id and line number,
 and fills in the real ones on a hit, so output is the same bytes with or without it.
 
+Speed: a line takes the fast path of each step, each of which gives up to the plain way on anything
+unusual: the JSON scanner on the whole line, `operation.from_json`'s check of the common shape,
+`decision.record_parts` (the canonical JSON written straight from the decision, with what repeats
+remembered), and small caches of the version in force on each day and of the capabilities counted
+for each kind of operation. Objects that outlive a chunk are frozen out of garbage collection after
+it (`_Collector`). With several processes a chunk travels as one bytes object (`_pack`).
+
 Several versions of a law: each operation is decided under the version in force on its date (where
 windows overlap, the version that entered into force last); an operation dated outside every
 version is denied with that reason.
@@ -20,7 +27,6 @@ version is denied with that reason.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import gc
 import io
@@ -30,7 +36,7 @@ import os
 import re
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple, cast
 
 import attrs
 
@@ -41,9 +47,10 @@ from .model import Law
 from .operation import Operation, OperationError, from_json
 
 MAX_LINE = 1 << 20  # bytes; a longer line is an error record, read past without keeping it
-CHUNK_LINES = 2000
-MEMO_SIZE = 4096
+CHUNK_LINES = 1000
+MEMO_SIZE = 1024  # lines: a repeat comes soon after the request it repeats
 MEMO_MAX_KEY = 4096  # bytes; longer lines are not memoised
+FULL_COLLECTION = 256  # chunks between two full garbage collections
 UNKNOWN = "(unknown)"
 NO_VERSION = "(no version in force)"
 
@@ -52,12 +59,10 @@ Chunk = tuple[int, Lines]  # the number of its first line, its lines
 
 # A line that starts with its id: `{"id": "op-1", ...`; the id has no escapes or control bytes.
 _LEADING_ID = re.compile(rb'\{[ \t]*"id"[ \t]*:[ \t]*"([^"\\\x00-\x1f]{0,1000})"[ \t]*,')
-# Placeholders in a memoised record. A NUL never comes from a law (sources refuse it) nor from a
-# memoised line (rejected below), so it only appears in the record where it was put.
+# The placeholder id of a memoised record. A NUL never comes from a law (sources refuse it) nor
+# from a memoised line (rejected below), so it only appears in the record where it was put.
 _ID = "\x00id\x00"
-_LINE = "\x00line\x00"
 _ID_TOKEN = json.dumps(_ID)[1:-1]
-_LINE_TOKEN = json.dumps(_LINE)
 # `decision.dumps` with its encoder built once: the same canonical JSON, without per-call set-up.
 _encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
 _decoder = json.JSONDecoder()
@@ -206,7 +211,7 @@ class Auditor:
 
     def __init__(self, laws: Sequence[Law], memo: bool = True) -> None:
         self.versions = Versions(laws)
-        self.memo: OrderedDict[bytes, tuple[str, str, Tally]] | None = \
+        self.memo: OrderedDict[bytes, tuple[list[str], list[str], Tally]] | None = \
             OrderedDict() if memo else None
         from .engine import messages
 
@@ -259,11 +264,15 @@ class Auditor:
                         head, tail, tally = hit
                         summary.memo_hits += 1
                         tallies[tally] += 1
-                        return (head.replace(_ID_TOKEN, op_id) + str(number)
-                                + tail.replace(_ID_TOKEN, op_id))
-                elif b'"id"' not in rest and b"\\u" not in rest and b"\x00" not in raw:
-                    with contextlib.suppress(UnicodeDecodeError):
+                        return f"{op_id.join(head)}{number}{op_id.join(tail)}"
+                # No second id, and no escape at all (one could spell an id). `bytes.find`, not
+                # `in`: `in` tries its operand as an int first, at the cost of an exception. A line
+                # with a NUL byte is refused before its key is used: keys never hold one.
+                elif rest.find(b"\\") < 0 and rest.find(b'"id"') < 0:
+                    try:
                         key = rest, match.group(1).decode("utf-8")
+                    except UnicodeDecodeError:
+                        key = None
         return self.slow(number, raw, key, summary, tallies)
 
     def fail(self, summary: Summary, number: int, code: str, message: str,
@@ -338,8 +347,9 @@ class Auditor:
         assert memo is not None
         if len(memo) >= MEMO_SIZE:
             memo.popitem(last=False)
-        memo[key[0]] = (head, tail, tally)
-        return head.replace(_ID_TOKEN, op_id) + str(number) + tail.replace(_ID_TOKEN, op_id)
+        heads, tails = head.split(_ID_TOKEN), tail.split(_ID_TOKEN)
+        memo[key[0]] = (heads, tails, tally)
+        return f"{op_id.join(heads)}{number}{op_id.join(tails)}"
 
     def decide(self, op: Operation) -> tuple[Decision, Tally]:
         day = op.date
@@ -458,21 +468,84 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-_worker: Auditor | None = None
+class _Collector:
+    """Garbage collection for a long run. What outlives a chunk (the laws, and the bounded caches
+    of the evaluator and of the auditor) is frozen after it, so that the collector does not walk
+    it over and over again as new objects come; every FULL_COLLECTION chunks everything is thawed
+    and collected in full, so that no unreachable cycle among frozen objects lives long. `close`
+    thaws what is frozen."""
+
+    def __init__(self) -> None:
+        self.chunks = 0
+        gc.freeze()
+
+    def chunk_done(self) -> None:
+        self.chunks += 1
+        if self.chunks % FULL_COLLECTION == 0:
+            gc.unfreeze()
+            gc.collect()
+        gc.freeze()
+
+    def close(self) -> None:
+        gc.unfreeze()
+
+
+_worker: tuple[Auditor, _Collector] | None = None
+
+
+def release_large_buffers() -> None:
+    """Have the C allocator give every large buffer back to the system when it is freed, as glibc
+    does at first: by default it raises its threshold for that after the first such buffer is
+    freed, and later ones (a chunk's input and output, about a megabyte each) then stay resident,
+    which adds some ten megabytes to each process of a long run. It changes the whole process, so
+    the command and the worker processes call it, not `run`. Without glibc, nothing."""
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, TypeError):  # no such function, or no C library to open
+        return
+    m_mmap_threshold = -3  # from glibc's malloc.h; setting it ends the raising
+    mallopt(m_mmap_threshold, 128 * 1024)  # glibc's initial threshold
 
 
 def _init_worker(laws: Sequence[Law], memo: bool) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run, at a line boundary
+    release_large_buffers()
     global _worker
-    _worker = Auditor(laws, memo)
-    gc.freeze()
+    _worker = Auditor(laws, memo), _Collector()
 
 
-def _work(chunk: Chunk) -> tuple[bytes, Summary]:
+# A chunk as sent to a worker process: its first line number, its number of lines, the lines
+# joined by newlines (a line too long as an empty one), and which lines were too long. One bytes
+# object pickles, travels and is freed far more cheaply than thousands of small ones.
+Packed = tuple[int, int, bytes, tuple[int, ...]]
+
+
+def _pack(chunk: Chunk) -> Packed:
+    start, lines = chunk
+    if None in lines:
+        too_long = tuple(i for i, line in enumerate(lines) if line is None)
+        return start, len(lines), b"\n".join([line or b"" for line in lines]), too_long
+    return start, len(lines), b"\n".join(cast("list[bytes]", lines)), ()
+
+
+def _unpack(packed: Packed) -> Chunk:
+    start, count, joined, too_long = packed
+    lines: Lines = list(joined.split(b"\n")) if count else []
+    for i in too_long:
+        lines[i] = None
+    return start, lines
+
+
+def _work(packed: Packed) -> tuple[bytes, Summary]:
     assert _worker is not None
-    return _worker.chunk(chunk)
+    auditor, collector = _worker
+    result = auditor.chunk(_unpack(packed))
+    collector.chunk_done()
+    return result
 
 
 Progress = Callable[[int, int], None]  # (lines done, input bytes done)
@@ -487,15 +560,19 @@ def run(laws: Sequence[Law], stream: BinaryIO, fd: int, *, jobs: int = 1, memo: 
     chunks = read_chunks(stream)
     if jobs <= 1:
         auditor = Auditor(laws, memo)
-        gc.freeze()  # the laws live as long as the run: keep them out of garbage collection
-        for chunk, size in chunks:
-            if stop():
-                return summary, True
-            data, part = auditor.chunk(chunk)
-            write_all(fd, data)
-            summary.merge(part)
-            if progress is not None:
-                progress(part.lines, size)
+        collector = _Collector()
+        try:
+            for chunk, size in chunks:
+                if stop():
+                    return summary, True
+                data, part = auditor.chunk(chunk)
+                collector.chunk_done()
+                write_all(fd, data)
+                summary.merge(part)
+                if progress is not None:
+                    progress(part.lines, size)
+        finally:
+            collector.close()
         return summary, False
     return _run_parallel(laws, chunks, fd, jobs, memo, progress, stop, summary)
 
@@ -515,7 +592,9 @@ def _run_parallel(laws: Sequence[Law], chunks: Iterator[tuple[Chunk, int]], fd: 
     pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
                                initargs=(tuple(laws), memo))
     Item = tuple[Future[tuple[bytes, Summary]], int] | BaseException | None
-    pending: queue.Queue[Item] = queue.Queue(maxsize=2 * jobs + 2)
+    # Chunks in flight: one being written, one being decided by each process and one ready for
+    # the next process that is free; more would only hold input and output in memory.
+    pending: queue.Queue[Item] = queue.Queue(maxsize=jobs + 1)
     quit_reading = threading.Event()
 
     def reader() -> None:
@@ -523,7 +602,7 @@ def _run_parallel(laws: Sequence[Law], chunks: Iterator[tuple[Chunk, int]], fd: 
             for chunk, size in chunks:
                 if quit_reading.is_set():
                     return
-                pending.put((pool.submit(_work, chunk), size))
+                pending.put((pool.submit(_work, _pack(chunk)), size))
             pending.put(None)
         except BaseException as exc:  # reported by the writing thread
             pending.put(exc)

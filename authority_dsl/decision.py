@@ -6,7 +6,6 @@ Both evaluators return this type; its JSON form (DESIGN.md) is deterministic to 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from json.encoder import encode_basestring as _encode_str
 from typing import Any
 
@@ -145,131 +144,140 @@ def verdict_of(missing: tuple[Missing, ...], violations: tuple[Violation, ...]) 
 # ---- the fast encoder of decision records (`authority audit`) ---------------------------------
 #
 # `record_parts(d)` writes what `dumps(d.to_json())` writes, with a `"line"` key added, straight
-# from the decision: no intermediate dicts and no key sorting at run time (the keys are written in
-# sorted order). Each string goes through the C function the json module itself uses to write
-# strings with `ensure_ascii=False`; any value of an unexpected type goes through the canonical
-# encoder, so the bytes are the same whatever the evaluator puts in a decision. Fragments of the
-# objects an evaluator reuses (its Authorised and Missing records, the law's identity, the steps of
-# a trace other than its start) are remembered, a bounded number of them.
+# from the decision: no intermediate dicts, no key sorting at run time (the keys are written in
+# sorted order). Strings go through the C function that the json module itself uses for them with
+# `ensure_ascii=False`; a value of any other type goes through the canonical encoder, so that the
+# bytes are the same whatever an evaluator puts in a decision. What repeats is remembered, a bounded
+# number of each kind: fragments of the records an evaluator reuses (by identity, holding the
+# record so that its id is not reused meanwhile), texts that recur (names, messages,
+# alternatives, the law's identity) and steps of a trace. The start step of a trace names the
+# operation and its date: it is written from a template per law made by `render_step` itself
+# (JSON escapes character by character, so the escaped parts of a text join to its escape).
 
-_FRAGMENTS = 1 << 12  # remembered fragments of each kind; all are forgotten when full
+_REMEMBERED = 1 << 12  # fragments of each kind; all of a kind are forgotten when it is full
 _canonical = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+_texts: dict[str, str] = {}
+_records: dict[int, tuple[object, str]] = {}  # id(record) -> (record, its fragment)
+_steps: dict[tuple[str, ...], str] = {}
+_laws: dict[tuple[tuple[str, str], ...], str] = {}
+_starts: dict[tuple[str, str], tuple[str, str, str] | None] = {}
+_OPERATION, _DATE = "\x00operation\x00", "\x00date\x00"  # never in a law's title or version
 
 
-def _quote(value: object) -> str:
+def _value(value: object) -> str:
+    """A value that is seldom repeated."""
     return _encode_str(value) if type(value) is str else _canonical(value)
 
 
-def _quote_opt(value: object) -> str:
-    if value is None:
-        return "null"
-    return _encode_str(value) if type(value) is str else _canonical(value)
-
-
-_by_id: dict[int, tuple[object, str]] = {}  # id(record) -> (record, its fragment)
-
-
-def _authorised_fragment(a: Authorised) -> str:
-    return (f'{{"capability":{_quote(a.capability)},"cites":{_quote_opt(a.cites)},'
-            f'"power":{_quote(a.power)}}}')
-
-
-def _missing_fragment(m: Missing) -> str:
-    because = "" if m.because is None else f'"because":{_quote(m.because)},'
-    note = "" if m.note is None else f'"note":{_quote(m.note)},'
-    return (f'{{{because}"cites":{_quote_opt(m.cites)},"kind":{_quote(m.kind)},{note}'
-            f'"power":{_quote(m.power)},"requirement":{_quote(m.requirement)}}}')
-
-
-def _violation_fragment(v: Violation) -> str:
-    help_ = "" if v.help is None else f',"help":{_quote(v.help)}'
-    return (f'{{"cites":{_quote_opt(v.cites)},"code":{_quote(v.code)}{help_},'
-            f'"message":{_quote(v.message)}}}')
-
-
-def _fragment(record: Authorised | Missing, build: Callable[[Any], str]) -> str:
-    """The fragment of a record, remembered by identity (holding the record, so that its id is
-    not reused while it is remembered)."""
-    seen = _by_id.get(id(record))
-    if seen is not None and seen[0] is record:
-        return seen[1]
-    text = build(record)
-    if len(_by_id) >= _FRAGMENTS:
-        _by_id.clear()
-    _by_id[id(record)] = (record, text)
+def _text(value: object) -> str:
+    """A value that often recurs."""
+    if type(value) is not str:
+        return "null" if value is None else _canonical(value)
+    text = _texts.get(value)
+    if text is None:
+        if len(_texts) >= _REMEMBERED:
+            _texts.clear()
+        text = _texts[value] = _encode_str(value)
     return text
 
 
-_laws: dict[tuple[tuple[object, object], ...], str] = {}
-_steps: dict[tuple[str, ...], str] = {}
+def _record(record: Authorised | Missing | Violation) -> str:
+    if type(record) is Authorised:
+        return (f'{{"capability":{_text(record.capability)},"cites":{_text(record.cites)},'
+                f'"power":{_text(record.power)}}}')
+    if type(record) is Missing:
+        because = "" if record.because is None else f'"because":{_text(record.because)},'
+        note = "" if record.note is None else f'"note":{_text(record.note)},'
+        return (f'{{{because}"cites":{_text(record.cites)},"kind":{_text(record.kind)},{note}'
+                f'"power":{_text(record.power)},"requirement":{_text(record.requirement)}}}')
+    if type(record) is Violation:
+        help_ = "" if record.help is None else f',"help":{_text(record.help)}'
+        return (f'{{"cites":{_text(record.cites)},"code":{_text(record.code)}{help_},'
+                f'"message":{_text(record.message)}}}')
+    # A subclass: its JSON as `to_json` writes it.
+    if isinstance(record, Authorised):
+        return _canonical({"capability": record.capability, "power": record.power,
+                           "cites": record.cites})
+    return _canonical(_missing_json(record) if isinstance(record, Missing)
+                      else _violation_json(record))
 
 
-def _law_fragment(law: dict[str, str]) -> str:
+def _records_json(records: tuple[Authorised, ...] | tuple[Missing, ...] | tuple[Violation, ...],
+                  ) -> str:
+    texts = []
+    remembered = _records
+    for record in records:
+        seen = remembered.get(id(record))
+        if seen is None or seen[0] is not record:
+            if len(remembered) >= _REMEMBERED:
+                remembered.clear()
+            seen = remembered[id(record)] = (record, _record(record))
+        texts.append(seen[1])
+    return ",".join(texts)
+
+
+def _law(law: dict[str, str]) -> str:
     key = tuple(law.items())
     text = _laws.get(key)
     if text is None:
         text = _canonical(dict(law))
         if all(type(k) is str and type(v) is str for k, v in key):
-            if len(_laws) >= _FRAGMENTS:
+            if len(_laws) >= _REMEMBERED:
                 _laws.clear()
             _laws[key] = text
     return text
 
 
-def _step_fragment(step: tuple[str, ...]) -> str:
-    text = _steps.get(step)
-    if text is None:
-        text = _quote(render_step(step))
-        # A start step names the operation and its date: not worth remembering.
-        if step[:1] != ("start",) and all(type(part) is str for part in step):
-            if len(_steps) >= _FRAGMENTS:
-                _steps.clear()
-            _steps[step] = text
+def _start_template(title: str, version: str) -> tuple[str, str, str] | None:
+    """The JSON of the start step of a trace, split around the operation and the date; None if
+    `render_step` is not a plain substitution of them."""
+    parts = _encode_str(render_step(("start", title, version, _OPERATION, _DATE)))
+    head, sep1, rest = parts.partition(_encode_str(_OPERATION)[1:-1])
+    middle, sep2, tail = rest.partition(_encode_str(_DATE)[1:-1])
+    probe = _encode_str(render_step(("start", title, version, "op\"1", "2000-01-01")))
+    if not sep1 or not sep2 or probe != f'{head}op\\"1{middle}2000-01-01{tail}':
+        return None
+    return head, middle, tail
+
+
+def _step(step: tuple[str, ...]) -> str:
+    if step[0] == "start" and len(step) == 5 and all(type(part) is str for part in step):
+        key = step[1], step[2]
+        if key in _starts:
+            template = _starts[key]
+        else:
+            if len(_starts) >= _REMEMBERED:
+                _starts.clear()
+            template = _starts[key] = _start_template(*key)
+        if template is not None:
+            head, middle, tail = template
+            return (f"{head}{_encode_str(step[3])[1:-1]}{middle}"
+                    f"{_encode_str(step[4])[1:-1]}{tail}")
+        return _value(render_step(step))
+    text = _value(render_step(step))
+    if all(type(part) is str for part in step):
+        if len(_steps) >= _REMEMBERED:
+            _steps.clear()
+        _steps[step] = text
     return text
 
 
 def record_parts(d: Decision) -> tuple[str, str]:
     """The canonical JSON of `d.to_json()` with a `"line"` key, in two parts: `head + str(n) +
     tail == dumps({**d.to_json(), "line": n})` for an int `n`."""
-    by_id = _by_id
-    parts = ['{"alternatives":[']
-    if d.alternatives:
-        parts.append(",".join([_quote(a) for a in d.alternatives]))
-    parts.append('],"authorised":[')
-    if d.authorised:
-        texts = []
-        for a in d.authorised:
-            seen = by_id.get(id(a))
-            texts.append(seen[1] if seen is not None and seen[0] is a
-                         else _fragment(a, _authorised_fragment))
-        parts.append(",".join(texts))
-    parts.append('],"law":')
-    parts.append(_law_fragment(d.law))
-    parts.append(',"line":')
-    head = "".join(parts)
-    parts = [',"missing":[']
-    if d.missing:
-        texts = []
-        for m in d.missing:
-            seen = by_id.get(id(m))
-            texts.append(seen[1] if seen is not None and seen[0] is m
-                         else _fragment(m, _missing_fragment))
-        parts.append(",".join(texts))
-    parts.append('],"operation":')
-    parts.append(_quote(d.operation))
-    parts.append(',"trace":[')
+    alternatives = ",".join([_text(a) for a in d.alternatives]) if d.alternatives else ""
+    authorised = _records_json(d.authorised) if d.authorised else ""
+    missing = _records_json(d.missing) if d.missing else ""
+    violations = _records_json(d.violations) if d.violations else ""
     steps = _steps
-    parts.append(",".join([steps.get(s) or _step_fragment(s) for s in d.steps]))
-    parts.append('],"verdict":')
-    parts.append(_quote(d.verdict))
-    parts.append(',"violations":[')
-    if d.violations:
-        parts.append(",".join([_violation_fragment(v) for v in d.violations]))
-    parts.append("]}")
-    return head, "".join(parts)
+    trace = ",".join([steps.get(s) or _step(s) for s in d.steps])
+    return (f'{{"alternatives":[{alternatives}],"authorised":[{authorised}],'
+            f'"law":{_law(d.law)},"line":',
+            f',"missing":[{missing}],"operation":{_value(d.operation)},"trace":[{trace}],'
+            f'"verdict":{_text(d.verdict)},"violations":[{violations}]}}')
 
 
 def record_dumps(d: Decision, line: int) -> str:
     """`dumps({**d.to_json(), "line": line})`, fast (see `record_parts`)."""
     head, tail = record_parts(d)
-    return head + str(line) + tail
+    return f"{head}{line}{tail}"

@@ -156,16 +156,17 @@ def _checked(value: object) -> Operation:
 # ---- the fast path ----------------------------------------------------------------------------
 #
 # `_fast` accepts the common shape of a valid operation and builds the same Operation as
-# `_checked`, with fewer calls and with parsed dates, subjects and approvals remembered (they are
-# immutable); on anything unusual, valid or not, it gives up (None) and `_checked` decides, so that
-# every error keeps its path and message. It accepts nothing that `_checked` refuses.
+# `_checked`, with fewer calls, and with parsed dates, subjects and undated approvals remembered
+# (they are immutable); on anything unusual, valid or not, it gives up (None) and `_checked`
+# decides, so that every error keeps its path and message. It accepts nothing that `_checked`
+# refuses.
 
 _KEYS = frozenset(OPERATION_KEYS)
 _NONE: list[Any] = []  # an absent list (never changed)
 _REMEMBER = 1 << 14  # entries of each cache below; all are forgotten when full
 _dates: dict[str, dt.date] = {}
 _subjects: dict[tuple[str, tuple[str, ...]], Subject] = {}
-_approvals: dict[tuple[str, str | None], Approval] = {}
+_undated: dict[str, Approval] = {}  # approvals without a date, by safeguard
 
 
 def _fast_date(text: str) -> dt.date | None:
@@ -191,7 +192,11 @@ def _fast_duration(text: object) -> Duration | None:
 
 
 def _fast_names(names: object) -> tuple[str, ...] | None:
-    if type(names) is not list or len(names) > MAX_LIST:
+    if type(names) is not list:
+        return None
+    if not names:
+        return ()
+    if len(names) > MAX_LIST:
         return None
     for name in names:
         if type(name) is not str or not name or len(name) > MAX_TEXT:
@@ -275,19 +280,19 @@ def _fast(value: object) -> Operation | None:
             return None
         if type(name) is not str or not name or len(name) > MAX_TEXT:
             return None
-        assert when is None or type(when) is str
-        akey = name, when
-        found = _approvals.get(akey)
-        if found is None:
-            on = None
-            if when is not None:
-                on = _fast_date(when)
-                if on is None:
-                    return None
-            if len(_approvals) >= _REMEMBER:
-                _approvals.clear()
-            found = _approvals[akey] = Approval(name, on)
-        approvals.append(found)
+        if when is None:
+            known_approval = _undated.get(name)
+            if known_approval is None:
+                if len(_undated) >= _REMEMBER:
+                    _undated.clear()
+                known_approval = _undated[name] = Approval(name)
+            approvals.append(known_approval)
+        else:
+            assert type(when) is str
+            on = _dates.get(when) or _fast_date(when)
+            if on is None:
+                return None
+            approvals.append(Approval(name, on))
     assessments = _fast_names(get("assessments", _NONE))
     if assessments is None:
         return None

@@ -1,0 +1,460 @@
+"""The fast paths of `authority audit` against the plain ones they replace, byte for byte.
+
+* `decision.record_parts` (the audit's encoder) against `dumps(d.to_json())` with a line number;
+* `operation.from_json` (a fast path, falling back to the field-by-field validator) against
+  `operation._checked`, the validator itself: the same operation, or the same error path and
+  message;
+* `audit.run` as a whole against a plain reading of every line (decode, validate field by field,
+  decide, `dumps`), the way the audit worked before its fast paths.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import io
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from authority_dsl import audit, operation
+from authority_dsl.checker import load_law
+from authority_dsl.decision import (
+    Authorised,
+    Decision,
+    Missing,
+    Violation,
+    dumps,
+    record_dumps,
+    record_parts,
+)
+from authority_dsl.engine import compile_law
+from authority_dsl.engine.reference import decide as reference_decide
+from authority_dsl.model import Law
+from authority_dsl.operation import Operation, OperationError, from_json
+
+from .lawgen import build, laws, operations, plausible_operations
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = (ROOT / "specs" / "wiv2017.auth", ROOT / "specs" / "wiv_threat_draft.auth")
+FIXTURES = Path(__file__).parent / "fixtures" / "audit"
+TMP = tempfile.mkdtemp(prefix="authority-fast-")
+
+
+def _gen_ops() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("gen_ops", ROOT / "benchmarks" / "gen_ops.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def example_laws() -> list[Law]:
+    out = []
+    for path in SPECS:
+        law, diags = load_law(path)
+        assert law is not None, diags
+        out.append(law)
+    return out
+
+
+def canonical(d: Decision, line: int) -> str:
+    record = d.to_json()
+    record["line"] = line
+    return dumps(record)
+
+
+def assert_same_encoding(d: Decision, line: int = 7) -> None:
+    head, tail = record_parts(d)
+    assert head + str(line) + tail == canonical(d, line)
+    assert record_dumps(d, line) == canonical(d, line)
+
+
+# ---- the encoder ------------------------------------------------------------------------------
+
+
+def test_encoder_on_the_example_operations(example_laws: list[Law]) -> None:
+    for spec, law in zip(SPECS, example_laws, strict=True):
+        engine = compile_law(law)
+        paths = sorted((ROOT / "specs" / "operations" / spec.stem).glob("*.json"))
+        assert paths
+        for path in paths:
+            op = from_json(json.loads(path.read_text(encoding="utf-8")))
+            for d in (engine.decide(op), reference_decide(law, op)):
+                for line in (1, 10, 123456789):
+                    assert_same_encoding(d, line)
+
+
+def test_encoder_on_generated_operations(example_laws: list[Law]) -> None:
+    """Thousands of realistic decisions, twice each (the second time from what the encoder
+    remembered), under both laws and both evaluators."""
+    gen = _gen_ops()
+    versions = audit.Versions(example_laws)
+    decisions = []
+    for line in gen.generate(SPECS, 3000, seed=11, malformed=0.0):
+        op = from_json(json.loads(line))
+        version = versions.pick(op.date)
+        decisions.append(versions.outside(op) if version is None else version.engine.decide(op))
+        if version is not None and len(decisions) % 10 == 0:
+            decisions.append(reference_decide(version.law, op))
+    assert {d.verdict for d in decisions} == {"permitted", "requires", "denied"}
+    for _ in range(2):
+        for number, d in enumerate(decisions, 1):
+            assert_same_encoding(d, number)
+
+
+@given(laws().flatmap(lambda g: st.tuples(st.just(g), st.one_of(
+    operations(g), operations(g, unknown=True), plausible_operations(g)))))
+def test_encoder_on_generated_laws(case: tuple[Any, Operation]) -> None:
+    gen, op = case
+    law = build(gen, TMP)
+    assert_same_encoding(compile_law(law).decide(op))
+    assert_same_encoding(reference_decide(law, op))
+
+
+# Texts that JSON escapes, that only some readers take for line breaks, that are not ASCII, that
+# look like the encoder's own placeholders.
+odd_texts = st.text(st.one_of(
+    st.sampled_from('"\\\n\r\t\x00\x01\x1f\x7f\x85\u2028\u2029\ud800é€😀` ;'),
+    st.characters(codec="utf-8")), max_size=12) | st.sampled_from(
+        ["\x00operation\x00", "\x00date\x00", "\x00id\x00", "", "null"])
+optional = st.none() | odd_texts
+steps = st.one_of(
+    st.tuples(st.just("start"), odd_texts, odd_texts, odd_texts, odd_texts),
+    st.tuples(st.just("granted"), odd_texts, odd_texts, odd_texts, odd_texts),
+    st.tuples(st.just("prohibited"), odd_texts),
+    st.tuples(st.just("shared"), odd_texts, odd_texts, odd_texts),
+    st.tuples(st.just("verdict"), odd_texts),
+    st.lists(odd_texts, min_size=1, max_size=3).map(tuple),
+)
+decisions = st.builds(
+    Decision,
+    operation=odd_texts,
+    verdict=st.sampled_from(["permitted", "requires", "denied"]) | odd_texts,
+    law=st.dictionaries(odd_texts, odd_texts, max_size=3),
+    authorised=st.lists(st.builds(Authorised, odd_texts, odd_texts, optional),
+                        max_size=3).map(tuple),
+    missing=st.lists(st.builds(Missing, odd_texts, odd_texts, odd_texts, optional, optional,
+                               optional), max_size=3).map(tuple),
+    violations=st.lists(st.builds(Violation, odd_texts, odd_texts, optional, optional),
+                        max_size=3).map(tuple),
+    alternatives=st.lists(odd_texts, max_size=3).map(tuple),
+    steps=st.lists(steps, max_size=4).map(tuple),
+)
+
+
+@given(decisions, st.integers(0, 10**12))
+def test_encoder_on_any_texts(d: Decision, line: int) -> None:
+    assert_same_encoding(d, line)
+    assert_same_encoding(d, line)  # from what it remembered
+
+
+def test_encoder_reuses_nothing_stale() -> None:
+    """Records remembered by identity stay right when equal-looking or new records come, and a
+    law dict is never taken for another with equal items of other types."""
+    a = Authorised("c", "p", "art. 1")
+    m = Missing("r", "safeguard", "p", None, because="x")
+    d1 = Decision("op-1", "requires", {"title": "T", "version": "1"}, (a,), (m,))
+    assert_same_encoding(d1)
+    for i in range(3 * 4096):  # more than the encoder remembers of each kind
+        assert_same_encoding(Decision(f"op-{i}", "denied", {"title": "T", "version": str(i)},
+                                      (Authorised(f"c{i}", "p", None),),
+                                      violations=(Violation("x", f"m{i}"),)))
+    assert_same_encoding(d1)
+    assert_same_encoding(attrs.evolve(d1, missing=(attrs.evolve(m, note="late"),)))
+
+
+def test_encoder_on_values_of_other_types() -> None:
+    """An evaluator that put something other than text in a decision still gets the bytes that
+    `to_json` and `dumps` give (or the same error)."""
+    odd: Any = Decision(
+        "op", "denied", {"title": "T", "version": 2},  # type: ignore[dict-item]
+        (Authorised("c", "p", 3),),  # type: ignore[arg-type]
+        (Missing("r", "safeguard", "p", None, note=1.5),),  # type: ignore[arg-type]
+        (Violation("code", "message", None, ["h"]),),  # type: ignore[arg-type]
+        ("alt", None),  # type: ignore[arg-type]
+        (("verdict", "denied"),),
+    )
+    assert_same_encoding(odd)
+
+
+# ---- the validator ----------------------------------------------------------------------------
+
+
+def outcome(validate: Any, value: object) -> object:
+    try:
+        return validate(value)
+    except OperationError as exc:
+        return "error", exc.path, exc.message
+
+
+def test_validator_on_generated_lines() -> None:
+    """Every line of a log with many malformed lines: the same operation or the same error."""
+    gen = _gen_ops()
+    seen_errors = 0
+    for line in gen.generate(SPECS, 4000, seed=5, malformed=0.3):
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        fast, slow = outcome(from_json, value), outcome(operation._checked, value)
+        assert fast == slow, value
+        seen_errors += isinstance(slow, tuple)
+    assert seen_errors > 50
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | odd_texts
+    | st.sampled_from(["2024-03-01", "2024-02-30", "3 months", "0 days", "evaluated",
+                       "unevaluated", "x" * 1001, "2024-3-1", "١٢٣٤-٠١-٠١"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["safeguard", "date", "role", "protected", "recipient", "country",
+                         "data", "with", "extra"]) | odd_texts, inner, max_size=4),
+    max_leaves=8)
+FIELDS = (*operation.OPERATION_KEYS, "colour", "Id")
+
+
+_VOCABULARY: list[Any] = []
+
+
+@st.composite
+def operation_values(draw: st.DrawFn) -> object:
+    """A valid operation's JSON with some fields replaced, added or removed."""
+    gen = _gen_ops()
+    if not _VOCABULARY:
+        _VOCABULARY.append(gen.vocabulary(SPECS[1]))
+    value: dict[str, Any] = json.loads(gen.Generator(
+        _VOCABULARY, draw(st.integers(0, 10**6)), 0.0).line())
+    for _ in range(draw(st.integers(0, 3))):
+        field = draw(st.sampled_from(FIELDS))
+        action = draw(st.sampled_from(["replace", "remove", "inner"]))
+        if action == "remove":
+            value.pop(field, None)
+        elif action == "inner" and isinstance(value.get(field), list) and value[field]:
+            items = value[field]
+            i = draw(st.integers(0, len(items) - 1))
+            if isinstance(items[i], dict) and items[i]:
+                key = draw(st.sampled_from([*sorted(items[i]), "extra", "date"]))
+                items[i][key] = draw(json_values)
+            else:
+                items[i] = draw(json_values)
+        else:
+            value[field] = draw(json_values)
+    return value if draw(st.integers(0, 20)) else draw(json_values)
+
+
+@given(operation_values())
+def test_validator_on_mutated_operations(value: object) -> None:
+    assert outcome(from_json, value) == outcome(operation._checked, value)
+
+
+BASE: dict[str, Any] = {
+    "id": "op-1", "date": "2024-03-01", "service": "AIVD", "threat": "terrorism",
+    "technique": "phone_implant", "capabilities": ["covert_system_access"],
+    "subjects": [{"role": "target", "protected": ["journalist"]}], "duration": "3 months",
+    "urgent": False, "retention": "12 months",
+    "approvals": ["minister", {"safeguard": "review_board", "date": "2024-02-27"}],
+    "assessments": ["necessity"],
+    "sharing": [{"recipient": "partner", "country": "BE", "data": "evaluated", "with": ["x"]}],
+}
+# Where a value can go wrong: a field, or a path into a list and an object.
+PLACES: list[tuple[object, ...]] = [
+    *((key,) for key in (*BASE, "colour")),
+    ("capabilities", 0), ("assessments", 0),
+    ("subjects", 0), ("subjects", 0, "role"), ("subjects", 0, "protected"),
+    ("subjects", 0, "protected", 0), ("subjects", 0, "extra"),
+    ("approvals", 0), ("approvals", 1), ("approvals", 1, "safeguard"), ("approvals", 1, "date"),
+    ("approvals", 1, "extra"),
+    ("sharing", 0), ("sharing", 0, "recipient"), ("sharing", 0, "country"),
+    ("sharing", 0, "data"), ("sharing", 0, "with"), ("sharing", 0, "with", 0),
+]
+_ABSENT = object()
+VALUES: list[object] = [
+    _ABSENT, None, True, False, 0, 1.5, "", "x", "x" * 1000, "x" * 1001, [], ["x"], [""],
+    ["x" * 1001], ["x"] * 1001, [None], {}, {"safeguard": "g"}, {"recipient": "r"},
+    "2024-03-01", "2024-02-30", "2024-3-1", "3 months", "1 fortnight",
+    "100000000000000000000 years", "evaluated", "unevaluated", "target",
+]
+
+
+def test_validator_on_every_kind_of_bad_value() -> None:
+    """Each value at each place: the fast path agrees with the validator, error for error."""
+    checked = 0
+    for place in PLACES:
+        for bad in VALUES:
+            value = json.loads(json.dumps(BASE))
+            where: Any = value
+            for step in place[:-1]:
+                where = where[step]
+            if bad is _ABSENT:
+                if isinstance(where, dict):
+                    where.pop(place[-1], None)
+                else:
+                    del where[place[-1]]
+            else:
+                where[place[-1]] = bad
+            fast, slow = outcome(from_json, value), outcome(operation._checked, value)
+            assert fast == slow, (place, bad)
+            checked += 1
+    assert checked == len(PLACES) * len(VALUES)
+
+
+def test_validator_round_trips() -> None:
+    op = Operation("op", dt.date(2024, 3, 1), "t", "s", "k", ("c",),
+                   (operation.Subject("contact", ("journalist",)),),
+                   urgent=True, approvals=(operation.Approval("g"),
+                                           operation.Approval("h", dt.date(2024, 2, 1))),
+                   sharing=(operation.Sharing("partner", None, "evaluated", ("g",)),))
+    assert from_json(op.to_json()) == op
+    assert operation._fast(op.to_json()) == op
+
+
+# ---- the audit as a whole ---------------------------------------------------------------------
+
+
+def plain_audit(laws_: Sequence[Law], data: bytes) -> bytes:
+    """What the audit writes, computed the plain way: each line decoded, validated field by field,
+    decided and written by `dumps`. Lines are split the way `read_chunks` splits them."""
+    versions = audit.Versions(laws_)
+    auditor = audit.Auditor(laws_, memo=False)
+    out = []
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    for number, raw in enumerate(lines, 1):
+        raw = raw.removesuffix(b"\r")
+        if number == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+        out.append(plain_line(versions, auditor, number, raw))
+    text = "".join(line + "\n" for line in out)
+    for char, escape in audit._LINE_BREAKS:
+        text = text.replace(char, escape)
+    return text.encode("utf-8")
+
+
+def plain_line(versions: audit.Versions, auditor: audit.Auditor, number: int, raw: bytes) -> str:
+    def error(code: str, message: str, value: object = None) -> str:
+        record: dict[str, object] = {"line": number, "code": code, "error": message}
+        if isinstance(value, dict) and isinstance(value.get("id"), str):
+            record["operation"] = value["id"]
+        return dumps(record)
+
+    if not raw.strip():
+        return error("empty-line", "empty line: expected an operation as a JSON object")
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        return error("nul-byte", f"NUL byte at byte {nul + 1}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return error("invalid-utf8",
+                     f"invalid UTF-8 byte 0x{raw[exc.start]:02x} at byte {exc.start + 1}")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return error("invalid-json",
+                     f"invalid JSON at column {exc.colno}: {exc.msg[:1].lower()}{exc.msg[1:]}")
+    except RecursionError:
+        return error("invalid-json", "invalid JSON: nested too deeply")
+    except ValueError as exc:
+        reason = "a number has too many digits" if "integer string" in str(exc) else str(exc)
+        return error("invalid-json", f"invalid JSON: {reason}")
+    try:
+        op = operation._checked(value)
+    except OperationError as exc:
+        message = exc.message
+        if message.startswith(f"{exc.path}: "):
+            message = message[len(exc.path) + 2:]
+        return error("invalid-operation", f"{exc.path}: {message}", value)
+    except RecursionError:
+        return error("invalid-operation", "$: nested too deeply", value)
+    version = versions.pick(op.date)
+    d = versions.outside(op) if version is None else version.engine.decide(op)
+    return canonical(d, number)
+
+
+def test_audit_writes_what_the_plain_way_writes(example_laws: list[Law]) -> None:
+    gen = _gen_ops()
+    lines = list(gen.generate(SPECS, 3000, seed=13, malformed=0.1, repeat=0.3))
+    lines[0] = b"\xef\xbb\xbf" + lines[0]  # a byte order mark
+    lines[5] = lines[5].replace(b"\n", b"\r\n")
+    lines.insert(7, b'  {"id": "spaced", "date": "2024-03-01", "threat": "terrorism"}  \n')
+    lines.insert(8, b'{"id": "op-\\u00e9", "date": "2024-03-01", "threat": "x\\u2028"}\n')
+    lines.insert(9, b'{"id": "op-dup", "date": "2024-03-01", "id": "op-dup2"}\n')
+    lines.insert(10, b'{"id": "op-\xc3\xa9\xe2\x80\xa8", "date": "2024-03-01"}\n')
+    data = b"".join(lines)
+    expected = plain_audit(example_laws, data)
+    for memo in (True, False):
+        out = Path(TMP) / f"out-{memo}.jsonl"
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        try:
+            summary, stopped = audit.run(example_laws, io.BytesIO(data), fd, memo=memo)
+        finally:
+            os.close(fd)
+        assert not stopped and summary.lines == len(lines)
+        got = out.read_bytes()
+        assert got.count(b"\n") == len(lines)
+        for number, (a, b) in enumerate(zip(got.split(b"\n"), expected.split(b"\n"),
+                                            strict=True), 1):
+            assert a == b, (number, a, b)
+        if memo:
+            assert summary.memo_hits > 100  # the repeats
+
+
+def test_full_collections_keep_the_output(example_laws: list[Law],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a full garbage collection after every chunk, the same bytes."""
+    gen = _gen_ops()
+    data = b"".join(gen.generate(SPECS, 2 * audit.CHUNK_LINES + 10, seed=3, malformed=0.05))
+    outputs = []
+    for every in (audit.FULL_COLLECTION, 1):
+        monkeypatch.setattr(audit, "FULL_COLLECTION", every)
+        out = Path(TMP) / f"gc-{every}.jsonl"
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        try:
+            audit.run(example_laws, io.BytesIO(data), fd)
+        finally:
+            os.close(fd)
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1] == plain_audit(example_laws, data)
+
+
+def test_packed_chunks_round_trip() -> None:
+    """A chunk sent to a worker process arrives as it was, too-long lines included."""
+    for lines in ([], [b""], [None], [b"a", None, b"", b"c\r", None], [b"x"] * 5):
+        chunk: audit.Chunk = (41, list(lines))
+        assert audit._unpack(audit._pack(chunk)) == chunk
+
+
+def test_parallel_run_with_too_long_lines(example_laws: list[Law], tmp_path: Path) -> None:
+    """--jobs 2 writes the same bytes as --jobs 1 when some lines are too long."""
+    gen = _gen_ops()
+    lines = list(gen.generate(SPECS, 300, seed=8, malformed=0.05))
+    lines.insert(100, b'{"id": "long", "x": "' + b"y" * (audit.MAX_LINE + 10) + b'"}\n')
+    lines.append(b"z" * (audit.MAX_LINE + 1))  # too long, and no final newline
+    source = tmp_path / "ops.jsonl"
+    source.write_bytes(b"".join(lines))
+    outputs = []
+    for jobs in (1, 2):
+        out = tmp_path / f"out-{jobs}.jsonl"
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        try:
+            with source.open("rb") as stream:
+                audit.run(example_laws, stream, fd, jobs=jobs)
+        finally:
+            os.close(fd)
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    records = [json.loads(line) for line in outputs[0].splitlines()]
+    assert len(records) == len(lines)
+    assert records[100]["code"] == records[-1]["code"] == "line-too-long"
