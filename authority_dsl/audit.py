@@ -48,8 +48,9 @@ from .operation import Operation, OperationError, from_json
 
 MAX_LINE = 1 << 20  # bytes; a longer line is an error record, read past without keeping it
 CHUNK_LINES = 1000
-MEMO_SIZE = 1024  # lines: a repeat comes soon after the request it repeats
+MEMO_SIZE = 512  # lines: a repeat comes soon after the request it repeats
 MEMO_MAX_KEY = 4096  # bytes; longer lines are not memoised
+READ_BLOCK = 1 << 18  # bytes read at a time: a few hundred lines, a fraction of a chunk
 FULL_COLLECTION = 256  # chunks between two full garbage collections
 UNKNOWN = "(unknown)"
 NO_VERSION = "(no version in force)"
@@ -557,7 +558,7 @@ def run(laws: Sequence[Law], stream: BinaryIO, fd: int, *, jobs: int = 1, memo: 
     """Audit every line of `stream`, writing to `fd`; returns the summary and whether the run
     was stopped early (by `stop`)."""
     summary = Summary()
-    chunks = read_chunks(stream)
+    chunks = read_chunks(stream, block=READ_BLOCK)
     if jobs <= 1:
         auditor = Auditor(laws, memo)
         collector = _Collector()

@@ -154,7 +154,7 @@ def verdict_of(missing: tuple[Missing, ...], violations: tuple[Violation, ...]) 
 # operation and its date: it is written from a template per law made by `render_step` itself
 # (JSON escapes character by character, so the escaped parts of a text join to its escape).
 
-_REMEMBERED = 1 << 12  # fragments of each kind; all of a kind are forgotten when it is full
+_REMEMBERED = 1 << 11  # fragments of each kind; all of a kind are forgotten when it is full
 _canonical = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
 _texts: dict[str, str] = {}
 _records: dict[int, tuple[object, str]] = {}  # id(record) -> (record, its fragment)
