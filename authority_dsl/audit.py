@@ -184,6 +184,20 @@ class Tally(NamedTuple):
     prohibitions: tuple[str, ...]
 
 
+def _lone_surrogate(text: str) -> bool:
+    """Whether a JSON text decodes to a string holding a lone surrogate, which no UTF-8 output
+    can carry (an invalid JSON text is left to the decoder's own error)."""
+    try:
+        value = _decode(text)
+    except (ValueError, RecursionError):
+        return False
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _error(number: int, code: str, message: str, operation: object = None) -> str:
     record: dict[str, object] = {"line": number, "code": code, "error": message}
     if isinstance(operation, dict) and isinstance(operation.get("id"), str):
@@ -296,6 +310,10 @@ class Auditor:
         except UnicodeDecodeError as exc:
             return self.fail(summary, number, "invalid-utf8",
                              f"invalid UTF-8 byte 0x{raw[exc.start]:02x} at byte {exc.start + 1}")
+        if raw.find(b"\\u") >= 0 and _lone_surrogate(text):
+            return self.fail(summary, number, "invalid-unicode",
+                             "a JSON string escapes a lone surrogate (e.g. \\ud800), which is "
+                             "not a Unicode character")
         # A line that is one JSON value and nothing else, as almost all are: scanned at once.
         # Anything else (surrounding whitespace, extra data, an error) is decoded again in full,
         # which reports the error exactly as it always has.

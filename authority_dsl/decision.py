@@ -241,7 +241,7 @@ def _start_template(title: str, version: str) -> tuple[str, str, str] | None:
 
 
 def _step(step: tuple[str, ...]) -> str:
-    if step[0] == "start" and len(step) == 5 and all(type(part) is str for part in step):
+    if len(step) == 5 and step[0] == "start" and all(type(part) is str for part in step):
         key = step[1], step[2]
         if key in _starts:
             template = _starts[key]

@@ -111,6 +111,12 @@ def loads(text: str) -> Operation:
                              f"invalid JSON: {exc.msg.lower()}") from None
     except RecursionError:
         raise OperationError("$", "invalid JSON: nested too deeply") from None
+    if "\\u" in text:
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise OperationError("$", "a JSON string escapes a lone surrogate (e.g. \\ud800), "
+                                 "which is not a Unicode character") from None
     return from_json(value)
 
 

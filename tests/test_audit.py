@@ -421,3 +421,19 @@ def test_audit_encoder_is_decision_dumps(v1: Law) -> None:
             assert audit._encode(record) == dumps(record)
     odd = {"a": "\u2028\x00\"\\é", "b": [1, {"z": None, "y": True}], "line": 3}
     assert audit._encode(odd) == dumps(odd)
+
+
+def test_lone_surrogate_is_an_error_record_and_the_run_goes_on(tmp_path: Path) -> None:
+    good = '{"id":"ok","date":"2028-03-01","threat":"x","capabilities":["y"]}'
+    ops = tmp_path / "ops.jsonl"
+    ops.write_text("\n".join([
+        '{"id":"a\\ud800","date":"2028-03-01","threat":"x","capabilities":["y"]}',
+        '{"id":"pair\\ud83d\\ude00","date":"2028-03-01","threat":"x","capabilities":["y"]}',
+        good]) + "\n", encoding="ascii")
+    code, out = audit_file(tmp_path, str(V1), str(ops))
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert code == 1
+    assert [r["line"] for r in records] == [1, 2, 3]
+    assert records[0]["code"] == "invalid-unicode" and "surrogate" in records[0]["error"]
+    assert records[1]["operation"] == "pair\U0001f600" and "verdict" in records[1]
+    assert "verdict" in records[2]

@@ -178,3 +178,12 @@ def test_days_against_a_limit_in_months_depend_on_the_start_date() -> None:
         assert decision.to_json() == reference(law, op).to_json()
         verdicts.append(decision.verdict)
     assert verdicts == ["permitted", "denied", "permitted"]
+
+
+def test_lone_surrogate_in_an_operation_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "op.json"
+    path.write_text('{"id":"a\\ud800","date":"2028-03-01","threat":"terrorism",'
+                    '"capabilities":["consult_open_sources"]}', encoding="ascii")
+    result = run("decide", str(ROOT / "specs" / "wiv_threat_draft.auth"), str(path), "--json")
+    assert result.returncode == 1
+    assert "lone surrogate" in result.stderr and "Traceback" not in result.stderr
