@@ -414,15 +414,7 @@ class CompiledLaw:
                 alternatives.extend(failed[1])
                 continue
             if best_count:
-                gkey: Any = best_lacking
-                if late:
-                    late_part = best_lacking & late
-                    if late_part:
-                        gkey = (best_lacking, late_part, urgent)
-                found = best_template.granted.get(gkey)
-                if found is None:
-                    found = self._grant(best, best_template, gkey)
-                missing, names = found
+                missing, names = self._granted(best, best_template, best_lacking, late, urgent)
                 parts.append(missing)
             else:
                 names = ""
@@ -449,15 +441,8 @@ class CompiledLaw:
                                 rule, template, lacking, len(lacking))
                     assert best is not None
                     if best_count:
-                        gkey = best_lacking
-                        if late:
-                            late_part = best_lacking & late
-                            if late_part:
-                                gkey = (best_lacking, late_part, urgent)
-                        found = best_template.granted.get(gkey)
-                        if found is None:
-                            found = self._grant(best, best_template, gkey)
-                        parts.append(found[0])
+                        parts.append(self._granted(best, best_template, best_lacking, late,
+                                                   urgent)[0])
                     steps.append(("shared", str(index + 1), recipient, best.name))
                     continue
                 if facts is None:
@@ -633,40 +618,52 @@ class CompiledLaw:
         forbidden: list[Violation] = []
         options = []
         for rule in rules:
-            tests, clauses = self.share_tests[rule.name]
-            because: dict[str, str | None] = dict.fromkeys(rule.requires | rule.guarantees)
-            try:
-                for test, text in tests:
-                    if test(facts, share):
-                        forbidden.append(
-                            messages.sharing_forbidden(index, rule.name, text, rule.cites))
-                for clause in clauses:
-                    if clause.test(facts, share):
-                        for name in clause.requires:
-                            because.setdefault(name, clause.text)
-            except CannotEvaluate as exc:
-                forbidden.append(messages.cannot_evaluate(f"share rule `{rule.name}`", str(exc)))
+            because = self._share_rule(index, rule, facts, share, forbidden)
+            if because is None:
                 continue
             options.append((rule, _Template(self.law, rule, (), tuple(sorted(because.items())))))
         entry = self.share_plans[skey] = tuple(forbidden), tuple(options)
         return entry
 
-    def _grant(self, power: _Power | ShareRuleDef, template: _Template,
-               gkey: Any) -> tuple[tuple[Missing, ...], str]:
-        """The missing requirements of a power or share rule, given the set of lacking ones
-        (with those whose approval came too late, and whether the operation is urgent)."""
-        if isinstance(gkey, tuple):
-            lacking, late, urgent = gkey
-        else:
-            lacking, late, urgent = gkey, _NOTHING, False
+    def _share_rule(self, index: int, rule: ShareRuleDef, facts: Facts, share: ShareFacts,
+                    forbidden: list[Violation]) -> dict[str, str | None] | None:
+        """What a share rule asks of one sharing: its requirements, each with the condition that
+        made it necessary; what it forbids goes to `forbidden`. None when a condition cannot be
+        evaluated (said in `forbidden`)."""
+        tests, clauses = self.share_tests[rule.name]
+        because: dict[str, str | None] = dict.fromkeys(rule.requires | rule.guarantees)
+        try:
+            for test, text in tests:
+                if test(facts, share):
+                    forbidden.append(messages.sharing_forbidden(index, rule.name, text, rule.cites))
+            for clause in clauses:
+                if clause.test(facts, share):
+                    for name in clause.requires:
+                        because.setdefault(name, clause.text)
+        except CannotEvaluate as exc:
+            forbidden.append(messages.cannot_evaluate(f"share rule `{rule.name}`", str(exc)))
+            return None
+        return because
+
+    def _granted(self, power: _Power | ShareRuleDef, template: _Template,
+                 lacking: frozenset[str], late: set[str] | None,
+                 urgent: bool) -> tuple[tuple[Missing, ...], str]:
+        """The missing requirements of a power or share rule, given the lacking ones (some
+        perhaps approved too late), as they appear in the record, and their names joined;
+        remembered per template."""
+        late_part = lacking & late if late else _NOTHING
+        key: Any = (lacking, late_part, urgent) if late_part else lacking
+        found = template.granted.get(key)
+        if found is not None:
+            return found
         missing = tuple(
-            self._late_missing(power, name, because, urgent) if name in late
+            self._late_missing(power, name, because, urgent) if name in late_part
             else template.plain[name]
             for name, because in template.required if name in lacking)
         granted = template.granted
         if len(granted) >= _Template.GRANTED_SIZE:
             granted.clear()
-        found = granted[gkey] = missing, ", ".join([m.requirement for m in missing])
+        found = granted[key] = missing, ", ".join([m.requirement for m in missing])
         return found
 
     def _late_missing(self, power: _Power | ShareRuleDef, name: str, because: str | None,
@@ -823,19 +820,8 @@ class CompiledLaw:
         best: Option | None = None
         available = have | with_
         for rule in rules:
-            tests, clauses = self.share_tests[rule.name]
-            because: dict[str, str | None] = dict.fromkeys(rule.requires | rule.guarantees)
-            try:
-                for test, text in tests:
-                    if test(facts, share):
-                        forbidden.append(
-                            messages.sharing_forbidden(index, rule.name, text, rule.cites))
-                for clause in clauses:
-                    if clause.test(facts, share):
-                        for name in clause.requires:
-                            because.setdefault(name, clause.text)
-            except CannotEvaluate as exc:
-                forbidden.append(messages.cannot_evaluate(f"share rule `{rule.name}`", str(exc)))
+            because = self._share_rule(index, rule, facts, share, forbidden)
+            if because is None:
                 continue
             lacking = sorted(set(because) - available)
             if best is None or len(lacking) < len(best.missing):
