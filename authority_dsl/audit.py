@@ -44,7 +44,7 @@ from .decision import Decision, Violation, dumps, record_parts
 from .diagnostics import Diagnostic
 from .engine import CompiledLaw, compile_law
 from .model import Law
-from .operation import Operation, OperationError, from_json
+from .operation import Operation, OperationError, decode, from_json
 
 MAX_LINE = 1 << 20  # bytes; a longer line is an error record, read past without keeping it
 CHUNK_LINES = 1000
@@ -305,15 +305,26 @@ class Auditor:
         nul = raw.find(b"\x00")
         if nul >= 0:
             return self.fail(summary, number, "nul-byte", f"NUL byte at byte {nul + 1}")
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return self.fail(summary, number, "invalid-utf8",
-                             f"invalid UTF-8 byte 0x{raw[exc.start]:02x} at byte {exc.start + 1}")
-        if raw.find(b"\\u") >= 0 and _lone_surrogate(text):
+        if not raw.isascii():
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return self.fail(summary, number, "invalid-utf8", f"invalid UTF-8 byte "
+                                 f"0x{raw[exc.start]:02x} at byte {exc.start + 1}")
+        if raw.find(b"\\u") >= 0 and _lone_surrogate(raw.decode("utf-8")):
             return self.fail(summary, number, "invalid-unicode",
                              "a JSON string escapes a lone surrogate (e.g. \\ud800), which is "
                              "not a Unicode character")
+        # The common case: a well-formed operation, read in one pass (`operation.decode`).
+        op = decode(raw, None if key is None else (key[1], _ID))
+        if op is not None:
+            return self.decided(number, op, key, summary, tallies)
+        return self.plain(number, raw.decode("utf-8"), key, summary, tallies)
+
+    def plain(self, number: int, text: str, key: tuple[bytes, str] | None, summary: Summary,
+              tallies: Counter[Tally]) -> str:
+        """A line `operation.decode` gave up on: decoded with `json` and validated with
+        `from_json`, which word every error with its place."""
         # A line that is one JSON value and nothing else, as almost all are: scanned at once.
         # Anything else (surrounding whitespace, extra data, an error) is decoded again in full,
         # which reports the error exactly as it always has.
@@ -350,18 +361,26 @@ class Auditor:
                 value["id"] = op_id
             message = _operation_error(exc)
             return self.fail(summary, number, "invalid-operation", message, value)
+        if op_id is not None:
+            value["id"] = op_id
+        return self.decided(number, op, key, summary, tallies, value)
+
+    def decided(self, number: int, op: Operation, key: tuple[bytes, str] | None,
+                summary: Summary, tallies: Counter[Tally], value: object = None) -> str:
+        """The record of a valid operation (with the placeholder id when `key` is given, and
+        memoised under it); `value`, the decoded line if at hand, names it in an error record."""
         try:
             decision, tally = self.decide(op)
             head, tail = record_parts(decision)
         except Exception as exc:  # one bad decision must not stop the audit: fail closed
-            if op_id is not None:
-                value["id"] = op_id
+            if value is None:
+                value = {"id": op.id if key is None else key[1]}
             return self.fail(summary, number, "internal-error",
                              f"cannot decide: internal error {type(exc).__name__}: {exc}", value)
         tallies[tally] += 1
         if key is None:
             return f"{head}{number}{tail}"
-        assert op_id is not None
+        op_id = key[1]
         memo = self.memo
         assert memo is not None
         if len(memo) >= MEMO_SIZE:

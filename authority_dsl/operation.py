@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import attrs
+import msgspec
 
 from . import ast
 from .durations import Duration, parse_date, parse_duration
@@ -188,6 +189,20 @@ def _fast_date(text: str) -> dt.date | None:
     return day
 
 
+def _subject_of(key: tuple[str, tuple[str, ...]]) -> Subject:
+    if len(_subjects) >= _REMEMBER:
+        _subjects.clear()
+    subject = _subjects[key] = Subject(*key)
+    return subject
+
+
+def _undated_approval(name: str) -> Approval:
+    if len(_undated) >= _REMEMBER:
+        _undated.clear()
+    approval = _undated[name] = Approval(name)
+    return approval
+
+
 def _fast_duration(text: object) -> Duration | None:
     if type(text) is not str or len(text) > MAX_TEXT:
         return None
@@ -250,12 +265,7 @@ def _fast(value: object) -> Operation | None:
         if protected is None:
             return None
         key = role, protected
-        known = _subjects.get(key)
-        if known is None:
-            if len(_subjects) >= _REMEMBER:
-                _subjects.clear()
-            known = _subjects[key] = Subject(role, protected)
-        subjects.append(known)
+        subjects.append(_subjects.get(key) or _subject_of(key))
     duration = get("duration")
     if duration is not None:
         duration = _fast_duration(duration)
@@ -287,12 +297,7 @@ def _fast(value: object) -> Operation | None:
         if type(name) is not str or not name or len(name) > MAX_TEXT:
             return None
         if when is None:
-            known_approval = _undated.get(name)
-            if known_approval is None:
-                if len(_undated) >= _REMEMBER:
-                    _undated.clear()
-                known_approval = _undated[name] = Approval(name)
-            approvals.append(known_approval)
+            approvals.append(_undated.get(name) or _undated_approval(name))
         else:
             assert type(when) is str
             on = _dates.get(when) or _fast_date(when)
@@ -324,6 +329,105 @@ def _fast(value: object) -> Operation | None:
         sharing.append(Sharing(recipient, country, data, with_))
     return Operation(op_id, day, threat, service, technique, capabilities, tuple(subjects),
                      duration, urgent, retention, tuple(approvals), assessments, tuple(sharing))
+
+
+# ---- the wire path ----------------------------------------------------------------------------
+#
+# `decode` reads a line of bytes straight into typed structures with msgspec, which checks the
+# JSON and the shape in one pass in C, with the same limits as `_checked`; the result becomes the
+# same Operation. On anything it refuses, valid or not, it gives up (None) and the caller decodes
+# the line with `json` and `from_json`, so that every error keeps its path and wording. It accepts
+# nothing that `json.loads` and `_checked` refuse (tests/test_operation_wire.py checks this).
+
+_WireName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
+_WireText = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
+_WireNames = Annotated[tuple[_WireName, ...], msgspec.Meta(max_length=MAX_LIST)]
+
+
+class _WireSubject(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    role: _WireText = "target"
+    protected: _WireNames = ()
+
+
+class _WireApproval(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    safeguard: _WireName
+    date: dt.date | None = None
+
+
+class _WireSharing(msgspec.Struct, forbid_unknown_fields=True, gc=False,
+                   rename={"with_": "with"}):
+    recipient: _WireName
+    country: _WireText | None = None
+    data: Literal["evaluated", "unevaluated"] = "unevaluated"
+    with_: _WireNames = ()
+
+
+class _WireOperation(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    id: _WireText
+    date: dt.date
+    service: _WireText | None = None
+    threat: _WireName | None = None
+    technique: _WireName | None = None
+    capabilities: _WireNames = ()
+    subjects: Annotated[tuple[_WireSubject, ...], msgspec.Meta(max_length=MAX_LIST)] = ()
+    duration: _WireText | None = None
+    urgent: bool = False
+    retention: _WireText | None = None
+    approvals: Annotated[tuple[_WireName | _WireApproval, ...],
+                         msgspec.Meta(max_length=MAX_LIST)] = ()
+    assessments: _WireNames = ()
+    sharing: Annotated[tuple[_WireSharing, ...], msgspec.Meta(max_length=MAX_LIST)] = ()
+
+
+_wire_decode = msgspec.json.Decoder(_WireOperation).decode
+_WIRE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError)  # ValidationError is a DecodeError
+
+
+def decode(raw: bytes, rename: tuple[str, str] | None = None) -> Operation | None:
+    """The operation a line of JSON bytes holds, or None when the line needs the plain way
+    (`json` and `from_json`: an error, or a valid operation of an unusual kind). With
+    `rename=(old, new)`, the operation's id must be `old` and becomes `new` (else None)."""
+    try:
+        wire = _wire_decode(raw)
+    except _WIRE_ERRORS:
+        return None
+    op_id = wire.id
+    if rename is not None:
+        if op_id != rename[0]:
+            return None
+        op_id = rename[1]
+    duration = retention = None
+    if wire.duration is not None:
+        duration = _fast_duration(wire.duration)
+        if duration is None:
+            return None
+    if wire.retention is not None:
+        retention = _fast_duration(wire.retention)
+        if retention is None:
+            return None
+    subjects: tuple[Subject, ...] = ()
+    if wire.subjects:
+        listed = []
+        for subject in wire.subjects:
+            key = subject.role, subject.protected
+            listed.append(_subjects.get(key) or _subject_of(key))
+        subjects = tuple(listed)
+    approvals: tuple[Approval, ...] = ()
+    if wire.approvals:
+        got = []
+        for approval in wire.approvals:
+            if type(approval) is str:
+                got.append(_undated.get(approval) or _undated_approval(approval))
+            else:
+                assert isinstance(approval, _WireApproval)
+                got.append(Approval(approval.safeguard, approval.date))
+        approvals = tuple(got)
+    sharing: tuple[Sharing, ...] = ()
+    if wire.sharing:
+        sharing = tuple([Sharing(s.recipient, s.country, s.data, s.with_) for s in wire.sharing])
+    return Operation(op_id, wire.date, wire.threat, wire.service,
+                     wire.technique, wire.capabilities, subjects, duration, wire.urgent,
+                     retention, approvals, wire.assessments, sharing)
 
 
 def _object(value: object, path: str) -> Mapping[str, Any]:

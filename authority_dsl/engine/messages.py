@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 
 from ..decision import Violation
@@ -12,6 +13,13 @@ from ..model import Law, PowerDef
 
 
 def unknown(kind: str, name: str, known: Iterable[str]) -> Violation:
+    return _unknown(kind, name, frozenset(known))
+
+
+@functools.lru_cache(maxsize=4096)
+def _unknown(kind: str, name: str, known: frozenset[str]) -> Violation:
+    # Remembered: a batch of recorded operations repeats the same misspellings, and finding the
+    # nearest known name is far slower than deciding.
     return Violation("unknown-name", f"unknown {kind} `{name}`", None,
                      did_you_mean(name, known))
 
