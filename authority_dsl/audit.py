@@ -50,6 +50,8 @@ MAX_LINE = 1 << 20  # bytes; a longer line is an error record, read past without
 CHUNK_LINES = 1000
 MEMO_SIZE = 512  # lines: a repeat comes soon after the request it repeats
 MEMO_MAX_KEY = 4096  # bytes; longer lines are not memoised
+MEMO_REVIEW = 1024  # lookups between two reviews of how often the memo is hit
+MEMO_PAUSE = 8192  # lines decided without the memo after a review found it seldom hit
 READ_BLOCK = 1 << 18  # bytes read at a time: a few hundred lines, a fraction of a chunk
 FULL_COLLECTION = 256  # chunks between two full garbage collections
 UNKNOWN = "(unknown)"
@@ -235,6 +237,7 @@ class Auditor:
             for v in self.versions.items for p in v.law.prohibitions}
         self.under = {id(v): _Under(v) for v in self.versions.items}
         self.by_day: dict[dt.date, _Under | None] = {}  # the version in force on each day
+        self.memo_lookups = self.memo_found = self.memo_pause = 0
 
     def chunk(self, chunk: Chunk) -> tuple[bytes, Summary]:
         """The output lines of a chunk, joined, and what they add to the summary."""
@@ -265,11 +268,16 @@ class Auditor:
             raw = raw[3:]
         memo = self.memo
         key = None
-        if memo is not None and len(raw) <= MEMO_MAX_KEY:
+        if self.memo_pause:
+            self.memo_pause -= 1
+        elif memo is not None and len(raw) <= MEMO_MAX_KEY:
             match = _LEADING_ID.match(raw)
             if match is not None:
                 rest = raw[match.end():]
                 hit = memo.get(rest)
+                self.memo_lookups += 1
+                if self.memo_lookups >= MEMO_REVIEW:
+                    self.review_memo()
                 if hit is not None:
                     try:
                         op_id = match.group(1).decode("utf-8")
@@ -278,6 +286,7 @@ class Auditor:
                     else:
                         head, tail, tally = hit
                         summary.memo_hits += 1
+                        self.memo_found += 1
                         tallies[tally] += 1
                         return f"{op_id.join(head)}{number}{op_id.join(tail)}"
                 # No second id, and no escape at all (one could spell an id). `bytes.find`, not
@@ -289,6 +298,13 @@ class Auditor:
                     except UnicodeDecodeError:
                         key = None
         return self.slow(number, raw, key, summary, tallies)
+
+    def review_memo(self) -> None:
+        """The memo steps aside for a while when lines hardly repeat (under 1 in 20 lookups
+        hit since the last review): keys and placeholders would then only cost time."""
+        if self.memo_found * 20 < self.memo_lookups:
+            self.memo_pause = MEMO_PAUSE
+        self.memo_lookups = self.memo_found = 0
 
     def fail(self, summary: Summary, number: int, code: str, message: str,
              value: object = None) -> str:

@@ -13,13 +13,17 @@ from ..model import Law, PowerDef
 
 
 def unknown(kind: str, name: str, known: Iterable[str]) -> Violation:
-    return _unknown(kind, name, frozenset(known))
+    names = frozenset(known)
+    return _unknown(kind, name, _known.setdefault(names, names) if len(_known) < 256 else names)
 
 
-@functools.lru_cache(maxsize=4096)
+_known: dict[frozenset[str], frozenset[str]] = {}  # one shared copy of each set of known names
+
+
+@functools.lru_cache(maxsize=8192)
 def _unknown(kind: str, name: str, known: frozenset[str]) -> Violation:
     # Remembered: a batch of recorded operations repeats the same misspellings, and finding the
-    # nearest known name is far slower than deciding.
+    # nearest known name takes far longer than deciding.
     return Violation("unknown-name", f"unknown {kind} `{name}`", None,
                      did_you_mean(name, known))
 
