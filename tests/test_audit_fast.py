@@ -484,6 +484,26 @@ def test_audit_writes_what_the_plain_way_writes(example_laws: list[Law]) -> None
             assert summary.memo_hits > 100  # the repeats
 
 
+def test_memo_steps_aside_and_comes_back(example_laws: list[Law],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines that do not repeat pause the memo; once the pause is over, repeats hit it again;
+    the output is the same bytes as without a memo throughout."""
+    monkeypatch.setattr(audit, "MEMO_REVIEW", 50)
+    monkeypatch.setattr(audit, "MEMO_PAUSE", 120)
+    gen = _gen_ops()
+    unique = list(gen.generate(SPECS, 100, seed=3, malformed=0.0, repeat=0.0))
+    repeated = list(gen.generate(SPECS, 400, seed=4, malformed=0.0, repeat=0.9))
+    memo, plain = audit.Auditor(example_laws), audit.Auditor(example_laws, memo=False)
+    first = [line.rstrip(b"\n") for line in unique]
+    got, summary = memo.chunk((1, list(first)))
+    assert got == plain.chunk((1, list(first)))[0]
+    assert memo.memo_pause > 0 and summary.memo_hits == 0
+    second = [line.rstrip(b"\n") for line in repeated]
+    got, summary = memo.chunk((101, list(second)))
+    assert got == plain.chunk((101, list(second)))[0]
+    assert summary.memo_hits > 100
+
+
 def test_full_collections_keep_the_output(example_laws: list[Law],
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """With a full garbage collection after every chunk, the same bytes."""
