@@ -315,33 +315,34 @@ class Auditor:
              tallies: Counter[Tally]) -> str:
         """Decode, validate and decide one line; memoise it under `key` (the line after its id,
         and the id) when given."""
+        # The common case: a well-formed operation, read in one pass (`operation.decode`, which
+        # refuses empty lines, NUL bytes, invalid UTF-8 and lone surrogates, among all else).
+        op = decode(raw, None if key is None else (key[1], _ID))
+        if op is not None:
+            return self.decided(number, op, key, summary, tallies)
+        return self.refused(number, raw, key, summary, tallies)
+
+    def refused(self, number: int, raw: bytes, key: tuple[bytes, str] | None, summary: Summary,
+                tallies: Counter[Tally]) -> str:
+        """A line `operation.decode` gave up on: an error record saying what is wrong with it,
+        or the decision of a valid operation of an unusual kind."""
         if not raw or raw.isspace():
             return self.fail(summary, number, "empty-line", "empty line: expected an operation "
                              "as a JSON object")
         nul = raw.find(b"\x00")
         if nul >= 0:
             return self.fail(summary, number, "nul-byte", f"NUL byte at byte {nul + 1}")
-        if not raw.isascii():
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                return self.fail(summary, number, "invalid-utf8", f"invalid UTF-8 byte "
-                                 f"0x{raw[exc.start]:02x} at byte {exc.start + 1}")
-        if raw.find(b"\\u") >= 0 and _lone_surrogate(raw.decode("utf-8")):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return self.fail(summary, number, "invalid-utf8",
+                             f"invalid UTF-8 byte 0x{raw[exc.start]:02x} at byte {exc.start + 1}")
+        if raw.find(b"\\u") >= 0 and _lone_surrogate(text):
             return self.fail(summary, number, "invalid-unicode",
                              "a JSON string escapes a lone surrogate (e.g. \\ud800), which is "
                              "not a Unicode character")
-        # The common case: a well-formed operation, read in one pass (`operation.decode`).
-        op = decode(raw, None if key is None else (key[1], _ID))
-        if op is not None:
-            return self.decided(number, op, key, summary, tallies)
-        return self.plain(number, raw.decode("utf-8"), key, summary, tallies)
-
-    def plain(self, number: int, text: str, key: tuple[bytes, str] | None, summary: Summary,
-              tallies: Counter[Tally]) -> str:
-        """A line `operation.decode` gave up on: decoded with `json` and validated with
-        `from_json`, which word every error with its place."""
-        # A line that is one JSON value and nothing else, as almost all are: scanned at once.
+        # Decoded with `json` and validated with `from_json`, which word every error with its
+        # place. A line that is one JSON value and nothing else, as almost all are: scanned at once.
         # Anything else (surrounding whitespace, extra data, an error) is decoded again in full,
         # which reports the error exactly as it always has.
         try:

@@ -374,12 +374,44 @@ WIRE_LINES = [
     b'{"id": "a", "date": "2024-03-01", "extra": NaN}',
     b'[]', b'"x"', b'null', b'{}', b'{"id": "a", "date": "2024-03-01", "Id": "b"}',
 ]
+# Lines the audit reports before reading any JSON: the wire path must refuse them all.
+REFUSED_LINES = [
+    b"", b"   ", b"\t", b'{"id": "a\x00", "date": "2024-03-01"}',
+    b'{"id": "a", "date": "2024-03-01"}\x00', b'\x00{"id": "a", "date": "2024-03-01"}',
+    b'{"id": "a\xff", "date": "2024-03-01"}', b'{"id": "a\xc3", "date": "2024-03-01"}',
+    b'{"id": "a\xed\xa0\x80", "date": "2024-03-01"}',  # a surrogate encoded in UTF-8
+    b'{"id": "a\\ud800", "date": "2024-03-01"}', b'{"id": "a\\udc00", "date": "2024-03-01"}',
+    b'{"id": "\\ud800\\u0041", "date": "2024-03-01"}',
+    b'{"id": "\\udc00\\ud800", "date": "2024-03-01"}',
+    b'{"id": "a", "date": "2024-03-01", "threat": "\\ud83d"}',
+]
+
+
+@given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255),
+                          st.sampled_from(["replace", "insert", "delete"])), max_size=4))
+def test_wire_path_on_damaged_lines(edits: list[tuple[int, int, str]]) -> None:
+    """A valid line with bytes replaced, inserted or deleted: the wire path refuses it or reads
+    what `json.loads` and the validator read."""
+    raw = bytearray(json.dumps(BASE, ensure_ascii=False).encode())
+    for where, byte, action in edits:
+        i = where % (len(raw) + 1)
+        if action == "insert":
+            raw[i:i] = bytes([byte])
+        elif i < len(raw):
+            if action == "replace":
+                raw[i] = byte
+            else:
+                del raw[i]
+    assert_wire_agrees(bytes(raw))
 
 
 def test_wire_path_on_odd_lines() -> None:
     """Lines where a JSON reader could differ from `json.loads`: same operation or gives up."""
     accepted = [assert_wire_agrees(raw) for raw in WIRE_LINES]
     assert sum(accepted) >= 10  # the valid ones among them are read on the wire path
+    for raw in REFUSED_LINES:
+        assert operation.decode(raw) is None, raw
+    assert operation.decode(b'{"id": "\\ud83d\\ude00", "date": "2024-03-01"}') is not None
 
 
 def test_validator_round_trips() -> None:
