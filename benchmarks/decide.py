@@ -21,7 +21,7 @@ import random
 import time
 from pathlib import Path
 
-import attrs
+from msgspec.structs import replace
 
 from authority_dsl.checker import load_law
 from authority_dsl.durations import parse_duration
@@ -81,9 +81,9 @@ def recurring(law: Law, n: int, profiles: int, seed: int) -> list[Operation]:
     for i in range(n):
         profile = base[rnd.randrange(profiles)]
         shift = dt.timedelta(days=rnd.randrange(-20, 21))
-        ops.append(attrs.evolve(
+        ops.append(replace(
             profile, id=f"log-{i}", date=profile.date + shift,
-            approvals=tuple(attrs.evolve(a, date=a.date + shift) if a.date else a
+            approvals=tuple(replace(a, date=a.date + shift) if a.date else a
                             for a in profile.approvals)))
     return ops
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import attrs
 from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from authority_dsl.checker import load_law
 from authority_dsl.durations import Duration, Unit
@@ -247,11 +248,11 @@ def operations(draw: st.DrawFn, gen: GenLaw, *, unknown: bool = False) -> Operat
         field = draw(st.sampled_from(["threat", "technique", "capability"]))
         bogus = draw(st.sampled_from(["t9", "terrorism", "k_new", "c9", "x"]))
         if field == "threat":
-            op = attrs.evolve(op, threat=bogus)
+            op = replace(op, threat=bogus)
         elif field == "technique":
-            op = attrs.evolve(op, technique=bogus)
+            op = replace(op, technique=bogus)
         else:
-            op = attrs.evolve(op, capabilities=(*op.capabilities, bogus))
+            op = replace(op, capabilities=(*op.capabilities, bogus))
     return op
 
 
@@ -271,7 +272,7 @@ def plausible_operations(draw: st.DrawFn, gen: GenLaw) -> Operation:
     power = draw(st.sampled_from(gen.powers))
     caps = tuple(sorted(draw(st.sets(st.sampled_from(power.capabilities), min_size=1))))
     approvals = tuple(a for a in op.approvals if draw(st.booleans()))
-    return attrs.evolve(
+    return replace(
         op,
         date=draw(st.dates(dt.date(2028, 1, 1), dt.date(2028, 12, 31))),
         threat=draw(st.sampled_from(power.threats)),

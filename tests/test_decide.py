@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from msgspec.structs import replace
 
 from authority_dsl.checker import load_law
 from authority_dsl.engine import compile_law
@@ -130,8 +131,6 @@ def test_caches_stay_bounded_and_decisions_stay_equal() -> None:
     decisions stay those of the reference interpreter."""
     import datetime as dt
 
-    import attrs
-
     from authority_dsl.durations import Duration, Unit
     from authority_dsl.engine.compiled import PLANS_SIZE, TEMPLATES_SIZE
 
@@ -141,7 +140,7 @@ def test_caches_stay_bounded_and_decisions_stay_equal() -> None:
         (ROOT / "specs/operations/wiv_threat_draft/requires-hack-journalist-court.json")
         .read_text()))
     fast = compile_law(law)
-    ops = [attrs.evolve(base, id=f"op-{i}", duration=Duration(1 + i % 200, Unit.DAYS),
+    ops = [replace(base, id=f"op-{i}", duration=Duration(1 + i % 200, Unit.DAYS),
                         date=base.date + dt.timedelta(days=i // 200))
            for i in range(TEMPLATES_SIZE + 10)]
     decisions = [fast.decide(op) for op in ops]
@@ -157,8 +156,6 @@ def test_days_against_a_limit_in_months_depend_on_the_start_date() -> None:
     (to 1 May, 90 days): the compiled evaluator must not reuse one decision for the other."""
     import datetime as dt
 
-    import attrs
-
     from authority_dsl.durations import parse_duration
     from authority_dsl.operation import Approval
 
@@ -167,7 +164,7 @@ def test_days_against_a_limit_in_months_depend_on_the_start_date() -> None:
     fast = compile_law(law)
     verdicts = []
     for i, start in enumerate((dt.date(2028, 1, 1), dt.date(2028, 2, 1), dt.date(2028, 1, 1))):
-        op = attrs.evolve(
+        op = replace(
             from_json({"id": "x", "date": "2028-01-01", "threat": "espionage",
                        "capabilities": ["observe_and_follow"], "duration": "91 days",
                        "assessments": ["necessity", "proportionality", "subsidiarity"]}),

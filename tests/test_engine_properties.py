@@ -9,6 +9,7 @@ import attrs
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from authority_dsl.decision import RANK, Decision
 from authority_dsl.engine import CompiledLaw, compile_law
@@ -68,8 +69,8 @@ def test_remembered_decisions_agree(case: tuple[GenLaw, Operation], shift: int) 
     first = fast.decide(op)
     assert first.to_json() == reference(law, op).to_json()
     delta = dt.timedelta(days=shift)
-    moved = attrs.evolve(op, id="other", date=op.date + delta, approvals=tuple(
-        attrs.evolve(a, date=a.date + delta) if a.date else a for a in op.approvals))
+    moved = replace(op, id="other", date=op.date + delta, approvals=tuple(
+        replace(a, date=a.date + delta) if a.date else a for a in op.approvals))
     assert fast.decide(moved).to_json() == reference(law, moved).to_json()
 
 
@@ -122,7 +123,7 @@ def test_more_approvals_never_worse(case: tuple[GenLaw, Operation], data: st.Dat
     before = decide(law, op)
     extra_safeguards = data.draw(st.lists(st.sampled_from([s for s, _ in gen.safeguards])))
     extra_assessments = data.draw(st.lists(st.sampled_from(gen.assessments)))
-    more = attrs.evolve(op, approvals=op.approvals + tuple(Approval(s) for s in extra_safeguards),
+    more = replace(op, approvals=op.approvals + tuple(Approval(s) for s in extra_safeguards),
                         assessments=op.assessments + tuple(extra_assessments))
     after = decide(law, more)
     assert not worse(after, before), (before.verdict, after.verdict)
@@ -140,7 +141,7 @@ def test_obtaining_exactly_the_missing_requirements_permits(
     safeguards = tuple(Approval(m.requirement) for m in decision.missing
                        if m.kind == "safeguard")
     assessments = tuple(m.requirement for m in decision.missing if m.kind == "assessment")
-    fixed = attrs.evolve(op, approvals=op.approvals + safeguards,
+    fixed = replace(op, approvals=op.approvals + safeguards,
                          assessments=op.assessments + assessments)
     assert decide(law, fixed).verdict == "permitted"
 
@@ -150,9 +151,9 @@ def test_technique_matters_only_through_its_capabilities(
         case: tuple[GenLaw, Operation]) -> None:
     gen, op = case
     if op.technique is None:
-        op = attrs.evolve(op, technique=gen.techniques[0][0])
+        op = replace(op, technique=gen.techniques[0][0])
     law = build(gen, TMP)
-    expanded = attrs.evolve(op, technique=None, capabilities=tuple(sorted(
+    expanded = replace(op, technique=None, capabilities=tuple(sorted(
         set(op.capabilities) | law.techniques[op.technique or ""])))
     assert decide(law, op) == decide(law, expanded)
 
@@ -173,7 +174,7 @@ def test_each_capability_needs_its_own_authorisation(case: tuple[GenLaw, Operati
     caps = sorted(set(op.capabilities) | set(law.techniques.get(op.technique or "", ())))
     combined = decide(law, op)
     for cap in caps:
-        alone = decide(law, attrs.evolve(op, technique=None, capabilities=(cap,), sharing=()))
+        alone = decide(law, replace(op, technique=None, capabilities=(cap,), sharing=()))
         if any(v.code == "no-legal-basis" for v in alone.violations):
             assert combined.verdict == "denied"
         if alone.verdict != "permitted" and combined.verdict == "permitted":

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 import attrs
 import pytest
+from msgspec.structs import replace
 
 from authority_dsl.analysis.diff import diff
 from authority_dsl.analysis.space import Space
@@ -173,7 +174,7 @@ def broken_by(mutant: Law, original_holds: frozenset[str],
             continue
         missing = [None] if principle.deny else sorted(principle.requires)
         for op, name in itertools.product(probes, missing):
-            full = attrs.evolve(op, approvals=tuple(Approval(s) for s in mutant.safeguards
+            full = replace(op, approvals=tuple(Approval(s) for s in mutant.safeguards
                                                     if s != name),
                                 assessments=tuple(a for a in mutant.assessments if a != name))
             if is_counterexample(mutant, principle, full):

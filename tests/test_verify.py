@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 import pytest
+from msgspec.structs import replace
 
 from authority_dsl.analysis.verify import PrincipleCheck, check_principle, verify
 from authority_dsl.checker import load_law
@@ -258,7 +259,7 @@ def brute_counterexample(law: Law, principle: PrincipleDef,
         if not _applies(law, principle, op):
             continue
         for name in missing:
-            full = attrs.evolve(op, approvals=tuple(Approval(s) for s in law.safeguards
+            full = replace(op, approvals=tuple(Approval(s) for s in law.safeguards
                                                     if s != name),
                                 assessments=tuple(a for a in law.assessments if a != name))
             if reference_decide(law, full).verdict == PERMITTED:
@@ -284,25 +285,25 @@ def one_fact_less(op: Operation) -> Iterator[Operation]:
     for name, items in fields.items():
         for i in range(len(items)):
             changed: dict[str, Any] = {name: items[:i] + items[i + 1:]}
-            yield attrs.evolve(op, **changed)
+            yield replace(op, **changed)
     for i, subject in enumerate(op.subjects):
         for j in range(len(subject.protected)):
             fewer = Subject(subject.role, subject.protected[:j] + subject.protected[j + 1:])
-            yield attrs.evolve(op, subjects=(*op.subjects[:i], fewer, *op.subjects[i + 1:]))
+            yield replace(op, subjects=(*op.subjects[:i], fewer, *op.subjects[i + 1:]))
     for i, sharing in enumerate(op.sharing):
-        smaller = [attrs.evolve(sharing, with_=sharing.with_[:j] + sharing.with_[j + 1:])
+        smaller = [replace(sharing, with_=sharing.with_[:j] + sharing.with_[j + 1:])
                    for j in range(len(sharing.with_))]
         if sharing.country is not None:
-            smaller.append(attrs.evolve(sharing, country=None))
+            smaller.append(replace(sharing, country=None))
         for s in smaller:
-            yield attrs.evolve(op, sharing=(*op.sharing[:i], s, *op.sharing[i + 1:]))
+            yield replace(op, sharing=(*op.sharing[:i], s, *op.sharing[i + 1:]))
     blanks: tuple[tuple[str, Any], ...] = (
         ("threat", None), ("technique", None), ("duration", None), ("retention", None),
         ("service", None), ("urgent", False))
     for name, empty in blanks:
         if getattr(op, name) != empty:
             blank: dict[str, Any] = {name: empty}
-            yield attrs.evolve(op, **blank)
+            yield replace(op, **blank)
 
 
 # ---- the tests --------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import attrs
+from msgspec.structs import replace
 
 from ..decision import DENIED, Decision
 from ..engine import CompiledLaw, compile_law
@@ -352,7 +353,7 @@ class _Differ:
                     for scalars in space.scalars(shape, day):
                         op = space.operation(shape, day, scalars)
                         if compiled.decide(op).verdict != DENIED:
-                            return attrs.evolve(op, id="example")
+                            return replace(op, id="example")
         return None
 
     # ---- groups ---------------------------------------------------------------------------
@@ -371,7 +372,7 @@ class _Differ:
             new = Outcome.of(self.compiled[1].decide(candidate))
             return any(self.key(candidate, k, r) == key for k, r in changes(old, new))
 
-        return minimise(attrs.evolve(op, id="example"), still)
+        return minimise(replace(op, id="example"), still)
 
     def groups(self) -> tuple[Group, ...]:
         out = list(self.summaries)

@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 import attrs
+from msgspec.structs import replace
 
 from ..decision import DENIED, PERMITTED
 from ..diagnostics import NO_SPAN, Diagnostic, Span, sort_key, warning
@@ -165,7 +166,7 @@ def _never_applies(law: Law, power: PowerDef) -> str | None:
     for op in space:
         if not op.capabilities or not set(op.capabilities) & power.capabilities:
             continue
-        decision = compiled.decide(attrs.evolve(
+        decision = compiled.decide(replace(
             op, approvals=tuple(Approval(s) for s in law.safeguards),
             assessments=tuple(law.assessments)))
         if decision.verdict == PERMITTED:

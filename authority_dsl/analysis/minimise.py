@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
-import attrs
+from msgspec.structs import replace
 
 from ..operation import Operation, Subject
 
@@ -24,7 +24,7 @@ def _without(items: tuple[T, ...], index: int) -> tuple[T, ...]:
 
 def removals(op: Operation) -> Iterator[Operation]:
     """Every operation with exactly one fact of `op` removed."""
-    evolve = attrs.evolve
+    evolve = replace
     for i in range(len(op.capabilities)):
         yield evolve(op, capabilities=_without(op.capabilities, i))
     if op.technique is not None:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 
 import attrs
+from msgspec.structs import replace
 
 from ..conditions import CannotEvaluate, evaluate
 from ..decision import PERMITTED, Decision
@@ -106,7 +107,7 @@ class PrincipleCheck:
         missing: Sequence[str | None] = [None] if self.principle.deny else sorted(
             self.principle.requires)
         for name in missing:
-            yield attrs.evolve(
+            yield replace(
                 op, approvals=tuple(Approval(s) for s in law.safeguards if s != name),
                 assessments=tuple(a for a in law.assessments if a != name))
 
@@ -133,7 +134,7 @@ def check_principle(law: Law, principle: PrincipleDef, *, compiled: CompiledLaw 
     if found is None:
         return PrincipleResult(principle, True, space.exhaustive, classes, tried, limits=limits,
                                seconds=time.perf_counter() - started)
-    smallest = minimise(attrs.evolve(found, id="counterexample"), check.counterexample)
+    smallest = minimise(replace(found, id="counterexample"), check.counterexample)
     return PrincipleResult(principle, False, space.exhaustive, classes, tried, smallest,
                            compiled.decide(smallest), check.lacking(smallest), limits,
                            time.perf_counter() - started)

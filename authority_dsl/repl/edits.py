@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import attrs
+from msgspec.structs import replace
 
 from ..diagnostics import did_you_mean
 from ..durations import parse_date, parse_duration
@@ -142,32 +143,32 @@ def set_field(op: Operation, ctx: Context, words: Sequence[str]) -> Edit:
         if len(rest) > 1 or value not in (*_TRUE, *_FALSE):
             raise ReplError("`set urgent` takes `true` or `false`")
         urgent = value in _TRUE
-        return attrs.evolve(op, urgent=urgent), f"urgent: {'true' if urgent else 'false'}"
+        return replace(op, urgent=urgent), f"urgent: {'true' if urgent else 'false'}"
     if not rest:
         raise ReplError(f"`set {field}` needs a value")
     if field == "threat":
         name = check_name(ctx, _one(rest, "threat"), "threat")
-        return attrs.evolve(op, threat=name), f"threat: {name}"
+        return replace(op, threat=name), f"threat: {name}"
     if field == "technique":
         name = check_name(ctx, _one(rest, "technique"), "technique")
-        return attrs.evolve(op, technique=name), f"technique: {name}{_maps_to(ctx, name)}"
+        return replace(op, technique=name), f"technique: {name}{_maps_to(ctx, name)}"
     if field == "date":
         day = _date(_one(rest, "date"))
-        return attrs.evolve(op, date=day), f"date: {day}"
+        return replace(op, date=day), f"date: {day}"
     if field in ("duration", "retention"):
         try:
             amount = parse_duration(" ".join(rest))
         except ValueError as exc:
             raise ReplError(str(exc)) from None
-        changed = (attrs.evolve(op, duration=amount) if field == "duration"
-                   else attrs.evolve(op, retention=amount))
+        changed = (replace(op, duration=amount) if field == "duration"
+                   else replace(op, retention=amount))
         return changed, f"{field}: {amount}"
     text = " ".join(rest).strip('"')
     if not text:
         raise ReplError(f"`set {field}` needs a value")
     if field == "service":
-        return attrs.evolve(op, service=text), f"service: {text}"
-    return attrs.evolve(op, id=text), f"id: {text}"
+        return replace(op, service=text), f"service: {text}"
+    return replace(op, id=text), f"id: {text}"
 
 
 def _maps_to(ctx: Context, technique: str) -> str:
@@ -209,7 +210,7 @@ def _add_capabilities(op: Operation, ctx: Context, words: Sequence[str]) -> Edit
     new = tuple(n for n in dict.fromkeys(names) if n not in op.capabilities)
     if not new:
         raise ReplError(f"the operation already has capability `{names[0]}`")
-    return (attrs.evolve(op, capabilities=op.capabilities + new),
+    return (replace(op, capabilities=op.capabilities + new),
             f"capabilities: {', '.join(op.capabilities + new)}")
 
 
@@ -223,7 +224,7 @@ def _add_subject(op: Operation, ctx: Context, words: Sequence[str]) -> Edit:
     protected = tuple(dict.fromkeys(check_name(ctx, w, "protected category") for w in words))
     subject = Subject(role, protected)
     shown = role + (f" ({', '.join(protected)})" if protected else "")
-    return attrs.evolve(op, subjects=(*op.subjects, subject)), f"subject: {shown}"
+    return replace(op, subjects=(*op.subjects, subject)), f"subject: {shown}"
 
 
 def _add_approvals(op: Operation, ctx: Context, words: Sequence[str]) -> Edit:
@@ -246,7 +247,7 @@ def _add_approvals(op: Operation, ctx: Context, words: Sequence[str]) -> Edit:
     names = {a.safeguard for a in approvals}
     kept = tuple(a for a in op.approvals if a.safeguard not in names)
     shown = ", ".join(a.safeguard + (f" on {a.date}" if a.date else "") for a in approvals)
-    return attrs.evolve(op, approvals=kept + tuple(approvals)), f"approval: {shown}"
+    return replace(op, approvals=kept + tuple(approvals)), f"approval: {shown}"
 
 
 def _add_assessments(op: Operation, ctx: Context, words: Sequence[str]) -> Edit:
@@ -256,7 +257,7 @@ def _add_assessments(op: Operation, ctx: Context, words: Sequence[str]) -> Edit:
     new = tuple(n for n in dict.fromkeys(names) if n not in op.assessments)
     if not new:
         raise ReplError(f"the operation already has assessment `{names[0]}`")
-    return (attrs.evolve(op, assessments=op.assessments + new),
+    return (replace(op, assessments=op.assessments + new),
             f"assessments: {', '.join(op.assessments + new)}")
 
 
@@ -287,7 +288,7 @@ def _add_share(op: Operation, ctx: Context, words: Sequence[str]) -> Edit:
                             "write `add share RECIPIENT [country CC] [data evaluated|"
                             "unevaluated] [with NAME, ...]`")
     sharing = Sharing(recipient, country, data, tuple(dict.fromkeys(with_)))
-    return attrs.evolve(op, sharing=(*op.sharing, sharing)), f"share: {describe_share(sharing)}"
+    return replace(op, sharing=(*op.sharing, sharing)), f"share: {describe_share(sharing)}"
 
 
 def describe_share(s: Sharing) -> str:
@@ -309,11 +310,11 @@ def unset(op: Operation, ctx: Context, words: Sequence[str]) -> Edit:
             raise ReplError(f"`unset {what}` clears the whole list; to remove one, write "
                             f"`unset {_singular(what)} NAME`")
         cleared = {
-            "capabilities": lambda: attrs.evolve(op, capabilities=()),
-            "subjects": lambda: attrs.evolve(op, subjects=()),
-            "approvals": lambda: attrs.evolve(op, approvals=()),
-            "assessments": lambda: attrs.evolve(op, assessments=()),
-            "sharing": lambda: attrs.evolve(op, sharing=()),
+            "capabilities": lambda: replace(op, capabilities=()),
+            "subjects": lambda: replace(op, subjects=()),
+            "approvals": lambda: replace(op, approvals=()),
+            "assessments": lambda: replace(op, assessments=()),
+            "sharing": lambda: replace(op, sharing=()),
         }[what]()
         return cleared, f"{what}: none"
     if what in UNSET_ITEMS:
@@ -324,19 +325,19 @@ def unset(op: Operation, ctx: Context, words: Sequence[str]) -> Edit:
     if rest:
         raise ReplError(f"`unset {what}` takes no value")
     if what == "date":
-        return attrs.evolve(op, date=ctx.default_date), f"date: {ctx.default_date} (the default)"
+        return replace(op, date=ctx.default_date), f"date: {ctx.default_date} (the default)"
     if what == "urgent":
-        return attrs.evolve(op, urgent=False), "urgent: false"
+        return replace(op, urgent=False), "urgent: false"
     if what == "id":
-        return attrs.evolve(op, id=DEFAULT_ID), f"id: {DEFAULT_ID}"
+        return replace(op, id=DEFAULT_ID), f"id: {DEFAULT_ID}"
     if getattr(op, what) is None:
         raise ReplError(f"the operation has no {what}")
     cleared = {
-        "threat": lambda: attrs.evolve(op, threat=None),
-        "technique": lambda: attrs.evolve(op, technique=None),
-        "duration": lambda: attrs.evolve(op, duration=None),
-        "retention": lambda: attrs.evolve(op, retention=None),
-        "service": lambda: attrs.evolve(op, service=None),
+        "threat": lambda: replace(op, threat=None),
+        "technique": lambda: replace(op, technique=None),
+        "duration": lambda: replace(op, duration=None),
+        "retention": lambda: replace(op, retention=None),
+        "service": lambda: replace(op, service=None),
     }[what]()
     return cleared, f"{what}: none"
 
@@ -368,30 +369,30 @@ def _remove(op: Operation, item: str, names: Sequence[str]) -> Edit:
     if item == "capability":
         _require_present("capability", names, op.capabilities)
         kept = tuple(c for c in op.capabilities if c not in names)
-        return attrs.evolve(op, capabilities=kept), f"capabilities: {', '.join(kept) or 'none'}"
+        return replace(op, capabilities=kept), f"capabilities: {', '.join(kept) or 'none'}"
     if item == "approval":
         _require_present("approval", names, [a.safeguard for a in op.approvals])
         approvals = tuple(a for a in op.approvals if a.safeguard not in names)
-        return attrs.evolve(op, approvals=approvals), f"removed approval {', '.join(names)}"
+        return replace(op, approvals=approvals), f"removed approval {', '.join(names)}"
     if item == "assessment":
         _require_present("assessment", names, op.assessments)
         kept = tuple(a for a in op.assessments if a not in names)
-        return attrs.evolve(op, assessments=kept), f"assessments: {', '.join(kept) or 'none'}"
+        return replace(op, assessments=kept), f"assessments: {', '.join(kept) or 'none'}"
     if item == "subject":
         _require_present("subject", names, [s.role for s in op.subjects])
         subjects = tuple(s for s in op.subjects if s.role not in names)
-        return attrs.evolve(op, subjects=subjects), f"removed subject {', '.join(names)}"
+        return replace(op, subjects=subjects), f"removed subject {', '.join(names)}"
     if item == "protected":
         _require_present("protected subject", names,
                          [p for s in op.subjects for p in s.protected])
-        subjects = tuple(attrs.evolve(s, protected=tuple(p for p in s.protected
+        subjects = tuple(replace(s, protected=tuple(p for p in s.protected
                                                          if p not in names))
                          for s in op.subjects)
-        return (attrs.evolve(op, subjects=subjects),
+        return (replace(op, subjects=subjects),
                 f"no subject is {', '.join(names)} any more")
     _require_present("sharing with", names, [s.recipient for s in op.sharing])
     sharing = tuple(s for s in op.sharing if s.recipient not in names)
-    return attrs.evolve(op, sharing=sharing), f"removed sharing with {', '.join(names)}"
+    return replace(op, sharing=sharing), f"removed sharing with {', '.join(names)}"
 
 
 def apply(op: Operation, ctx: Context, command: str, words: Sequence[str]) -> Edit:

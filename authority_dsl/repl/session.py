@@ -13,6 +13,7 @@ import shlex
 from collections.abc import Callable, Sequence
 
 import attrs
+from msgspec.structs import replace
 from rich.console import Console, RenderableType
 from rich.text import Text
 
@@ -184,7 +185,7 @@ class Session:
     def _redate(self) -> None:
         """Keep a default date in step with the law's."""
         if not self.state.date_set and self.state.operation.date != self.default_date:
-            self.state = attrs.evolve(self.state, operation=attrs.evolve(
+            self.state = attrs.evolve(self.state, operation=replace(
                 self.state.operation, date=self.default_date))
 
     # -- reading lines --
