@@ -34,6 +34,7 @@ import itertools
 import json
 import os
 import re
+import sys
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, BinaryIO, NamedTuple, cast
@@ -632,20 +633,34 @@ def run(laws: Sequence[Law], stream: BinaryIO, fd: int, *, jobs: int = 1, memo: 
     return _run_parallel(laws, chunks, fd, jobs, memo, progress, stop, summary)
 
 
+def _start_method() -> Any:
+    """How worker processes start. On Linux, while the process has a single thread, by `fork`:
+    a worker starts as a copy of this process, sharing its pages until it writes them, with no
+    helper processes (a fork server, a resource tracker) besides. Otherwise (other systems, or a
+    thread already running, such as a progress bar's) from a fork server, or spawned."""
+    import multiprocessing
+    import threading
+
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
 def _run_parallel(laws: Sequence[Law], chunks: Iterator[tuple[Chunk, int]], fd: int, jobs: int,
                   memo: bool, progress: Progress | None, stop: Callable[[], bool],
                   summary: Summary) -> tuple[Summary, bool]:
     """N processes decide chunks. A reader thread submits them, a few in flight; this thread
     writes each result in input order as soon as it is ready."""
-    import multiprocessing
     import queue
     import threading
     from concurrent.futures import Future, ProcessPoolExecutor
 
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    context = _start_method()
     pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
                                initargs=(tuple(laws), memo))
+    if context.get_start_method() == "fork":
+        pool.submit(int)  # forks every worker now, while this is the only thread
     Item = tuple[Future[tuple[bytes, Summary]], int] | BaseException | None
     # Chunks in flight: one being written, one being decided by each process and one ready for
     # the next process that is free; more would only hold input and output in memory.

@@ -7,8 +7,12 @@ It generates the log with benchmarks/gen_ops.py (or reuses `--ops` if that file 
 `authority audit` on it once per jobs value as a separate process, and reports wall-clock
 operations per second (start-up, reading, deciding and writing included), the speed-up over one
 job, the CPU time used (operations per CPU-second is the figure least disturbed by other load on the
-machine), and the peak resident memory of the whole process tree (sampled every 20 ms, main
-process and workers added up). It also checks that every run wrote the same bytes. Targets from the
+machine), and the peak memory of the whole process tree, main process and workers added up:
+`peak RSS` adds up their resident sizes (sampled every 20 ms), which counts a page shared by
+several processes (the interpreter, libraries, what a worker shares with the process it was
+forked from) once in each; `peak PSS` adds up their proportional set sizes (sampled every 200 ms;
+a page shared by n processes counts 1/n in each), which counts every page once: the memory the
+run takes from the machine. It also checks that every run wrote the same bytes. Targets from the
 issue: at least 50,000 operations per second with one job, near-linear gain with two, peak memory
 under 200 MB. Before each run it times a plain loop of 10 million steps (`loop s`): the machine's
 speed at that moment, to read the figures against when it is shared or throttled.
@@ -19,7 +23,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -35,16 +38,18 @@ DEFAULT_SPECS = (ROOT / "specs" / "wiv2017.auth", ROOT / "specs" / "wiv_threat_d
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def tree(pid: int, cpu: dict[int, float]) -> int:
-    """Resident bytes of a process and all its descendants (Linux /proc); records the CPU
-    seconds each has used so far in `cpu`."""
+def tree(pid: int, cpu: dict[int, float], pss: bool = False) -> int:
+    """Resident bytes of a process and all its descendants (Linux /proc), or with `pss` their
+    proportional set size (each page shared by n processes counted 1/n in each, so that the sum
+    counts every page once); records the CPU seconds each has used so far in `cpu`."""
     total, stack = 0, [pid]
     while stack:
         p = stack.pop()
         try:
-            with open(f"/proc/{p}/status", encoding="ascii", errors="replace") as f:
+            key, name = ("Pss:", "smaps_rollup") if pss else ("VmRSS:", "status")
+            with open(f"/proc/{p}/{name}", encoding="ascii", errors="replace") as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith(key):
                         total += int(line.split()[1]) * 1024
                         break
             with open(f"/proc/{p}/stat", encoding="ascii", errors="replace") as f:
@@ -59,21 +64,25 @@ def tree(pid: int, cpu: dict[int, float]) -> int:
 
 
 def run_audit(specs: Sequence[Path], ops: Path, out: Path, jobs: int,
-              extra: Sequence[str]) -> tuple[float, float, int, int]:
-    """(wall seconds, CPU seconds, peak tree RSS, exit code) of one `authority audit` run."""
+              extra: Sequence[str]) -> tuple[float, float, int, int, int]:
+    """(wall seconds, CPU seconds, peak tree RSS, peak tree PSS, exit code) of one `authority
+    audit` run."""
     cmd = [sys.executable, "-m", "authority_dsl", "audit", "-q", "--no-progress",
            "--jobs", str(jobs), *map(str, specs), str(ops), "-o", str(out), *extra]
-    peak = 0
+    peak = peak_pss = 0
     cpu: dict[int, float] = {}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT)
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_pss
+        ticks = 0
         while not done.is_set():
             peak = max(peak, tree(proc.pid, cpu))
+            if ticks % 10 == 0:  # reading PSS walks page tables: every 200 ms, not every 20
+                peak_pss = max(peak_pss, tree(proc.pid, {}, pss=True))
+            ticks += 1
             done.wait(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -82,12 +91,9 @@ def run_audit(specs: Sequence[Path], ops: Path, out: Path, jobs: int,
     seconds = time.perf_counter() - started
     done.set()
     sampler.join()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    # The main process is reaped here, so its CPU time is exact; workers are children of a fork
-    # server, so theirs is their last /proc sample (at most 20 ms short).
-    main_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    total = main_cpu + sum(v for p, v in cpu.items() if p != proc.pid)
-    return seconds, total, peak, code
+    # Each process's own CPU time (not its children's) at its last /proc sample, at most 20 ms
+    # short: the same count however the workers were started and whoever reaps them.
+    return seconds, sum(cpu.values()), peak, peak_pss, code
 
 
 def calibrate() -> float:
@@ -137,14 +143,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"specs: {', '.join(s.name for s in specs)}; {lines:,} lines; "
               f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}", flush=True)
         print(f"{'jobs':>4}  {'seconds':>8}  {'ops/s':>9}  {'speed-up':>8}  {'CPU s':>7}  "
-              f"{'ops/CPU-s':>9}  {'peak RSS':>9}  {'loop s':>6}  output sha256", flush=True)
+              f"{'ops/CPU-s':>9}  {'peak RSS':>9}  {'peak PSS':>9}  {'loop s':>6}  "
+              "output sha256", flush=True)
         base = None
         digests = set()
         for jobs in jobs_values:
             out = Path(tmp) / f"out-{jobs}.jsonl"
             loop = calibrate()
-            seconds, cpu, peak, code = run_audit(specs, ops, out, jobs,
-                                                 ["--no-memo"] if args.no_memo else [])
+            seconds, cpu, peak, pss, code = run_audit(specs, ops, out, jobs,
+                                                      ["--no-memo"] if args.no_memo else [])
             if code not in (0, 1):
                 print(f"audit failed with exit code {code}", file=sys.stderr)
                 return 1
@@ -154,7 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             digests.add(digest)
             out.unlink()
             print(f"{jobs:>4}  {seconds:>8.1f}  {rate:>9,.0f}  {rate / base:>7.2f}x  "
-                  f"{cpu:>7.1f}  {lines / cpu:>9,.0f}  {peak / 2**20:>6.0f} MiB  {loop:>6.2f}  "
+                  f"{cpu:>7.1f}  {lines / cpu:>9,.0f}  {peak / 2**20:>6.0f} MiB  "
+                  f"{pss / 2**20:>6.0f} MiB  {loop:>6.2f}  "
                   f"{digest[:16]}",
                   flush=True)
             print(f"      load average after the run: {os.getloadavg()[0]:.2f}", flush=True)

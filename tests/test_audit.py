@@ -6,6 +6,7 @@ import contextlib
 import importlib.util
 import io
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -163,6 +164,23 @@ def test_same_bytes_with_memo_without_and_in_parallel(tmp_path: Path) -> None:
     assert code == 1  # the generated malformed lines
     assert a.read_bytes() == b.read_bytes() == c.read_bytes()
     assert len(records(a)) == 4500
+    # Workers started from a fork server (as when a progress bar's thread runs) and forked
+    # (as here, with a single thread) write the same bytes.
+    methods = multiprocessing.get_all_start_methods()
+    for method in ("fork", "forkserver"):
+        if method not in methods:
+            continue
+        out = tmp_path / f"{method}.jsonl"
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        context = multiprocessing.get_context(method)
+        try:
+            with ops.open("rb") as stream, \
+                    pytest.MonkeyPatch.context() as patch:
+                patch.setattr(audit, "_start_method", lambda context=context: context)
+                audit.run([load_law(str(V1))[0], load_law(str(V2))[0]], stream, fd, jobs=2)
+        finally:
+            os.close(fd)
+        assert out.read_bytes() == a.read_bytes(), method
 
 
 def test_memo_hits_are_counted_and_exact(v1: Law) -> None:
