@@ -244,13 +244,25 @@ class Auditor:
         """The output lines of a chunk, joined, and what they add to the summary."""
         start, lines = chunk
         summary = Summary()
-        tallies: Counter[Tally] = Counter()
-        line = self.line
-        out = [line(number, raw, summary, tallies)
-               for number, raw in enumerate(lines, start)]
+        tallies: list[Tally] = []
+        line, decided = self.line, self.decided
+        out: list[str] = []
+        append = out.append
+        no_memo = self.memo is None
+        for number, raw in enumerate(lines, start):
+            # Without a memo, or while it steps aside, most lines take this short way: read in
+            # one pass, decided. Anything else goes through `line`.
+            if raw is not None and (no_memo or self.memo_pause):
+                op = decode(raw)
+                if op is not None:
+                    if not no_memo:
+                        self.memo_pause -= 1
+                    append(decided(number, op, None, summary, tallies))
+                    continue
+            append(line(number, raw, summary, tallies))
         out.append("")
         summary.lines = len(lines)
-        summary.add(tallies)
+        summary.add(Counter(tallies))
         text = "\n".join(out)
         for char, escape in _LINE_BREAKS:
             if char in text:  # only inside JSON strings: escaping them keeps the same value
@@ -258,7 +270,7 @@ class Auditor:
         return text.encode("utf-8"), summary
 
     def line(self, number: int, raw: bytes | None, summary: Summary,
-             tallies: Counter[Tally]) -> str:
+             tallies: list[Tally]) -> str:
         """The output line for one input line (without its newline)."""
         if raw is None:
             return self.fail(summary, number, "line-too-long",
@@ -288,7 +300,7 @@ class Auditor:
                         head, tail, tally = hit
                         summary.memo_hits += 1
                         self.memo_found += 1
-                        tallies[tally] += 1
+                        tallies.append(tally)
                         return f"{op_id.join(head)}{number}{op_id.join(tail)}"
                 # No second id, and no escape at all (one could spell an id). `bytes.find`, not
                 # `in`: `in` tries its operand as an int first, at the cost of an exception. A line
@@ -313,7 +325,7 @@ class Auditor:
         return _error(number, code, message, value)
 
     def slow(self, number: int, raw: bytes, key: tuple[bytes, str] | None, summary: Summary,
-             tallies: Counter[Tally]) -> str:
+             tallies: list[Tally]) -> str:
         """Decode, validate and decide one line; memoise it under `key` (the line after its id,
         and the id) when given."""
         # The common case: a well-formed operation, read in one pass (`operation.decode`, which
@@ -324,7 +336,7 @@ class Auditor:
         return self.refused(number, raw, key, summary, tallies)
 
     def refused(self, number: int, raw: bytes, key: tuple[bytes, str] | None, summary: Summary,
-                tallies: Counter[Tally]) -> str:
+                tallies: list[Tally]) -> str:
         """A line `operation.decode` gave up on: an error record saying what is wrong with it,
         or the decision of a valid operation of an unusual kind."""
         if not raw or raw.isspace():
@@ -384,7 +396,7 @@ class Auditor:
         return self.decided(number, op, key, summary, tallies, value)
 
     def decided(self, number: int, op: Operation, key: tuple[bytes, str] | None,
-                summary: Summary, tallies: Counter[Tally], value: object = None) -> str:
+                summary: Summary, tallies: list[Tally], value: object = None) -> str:
         """The record of a valid operation (with the placeholder id when `key` is given, and
         memoised under it); `value`, the decoded line if at hand, names it in an error record."""
         try:
@@ -395,7 +407,7 @@ class Auditor:
                 value = {"id": op.id if key is None else key[1]}
             return self.fail(summary, number, "internal-error",
                              f"cannot decide: internal error {type(exc).__name__}: {exc}", value)
-        tallies[tally] += 1
+        tallies.append(tally)
         if key is None:
             return f"{head}{number}{tail}"
         op_id = key[1]
