@@ -183,6 +183,11 @@ class _Plan:
                               tuple[Violation, str] | None], ...]
 
 
+# In the cache of plans: operations of this kind take the general path (an unknown name, a date
+# outside the law or the threat, no capability), which words what is wrong.
+_GENERAL: Any = object()
+
+
 class CompiledLaw:
     """A law compiled for fast decisions; `decide` gives the same record as the reference."""
 
@@ -230,7 +235,7 @@ class CompiledLaw:
         self.late_missing: dict[tuple[str, str, str | None, bool], Missing] = {}
         self.info = law.info
         self.title, self.version = law.title, law.version
-        self.plans: dict[tuple[Any, ...], _Plan | None] = {}
+        self.plans: dict[tuple[Any, ...], _Plan] = {}  # or _GENERAL
         self.memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self.lookups = self.hits = self.skip_memo = 0
         # (interval, threat, capability) -> the powers in force for it, or why there are none
@@ -303,7 +308,7 @@ class CompiledLaw:
         plan = self.plans.get(pkey)
         if plan is None:
             plan = self._plan(pkey, op)
-        if plan is None or not plan.fast:
+        if plan is None or plan is _GENERAL or not plan.fast:
             return self._decide_general(op)
         # Fail closed on any unknown name: the general path words those violations.
         urgent = op.urgent
@@ -505,7 +510,7 @@ class CompiledLaw:
         them all (an unknown name, a date outside the law or the threat, no capability)."""
         if len(self.plans) >= PLANS_SIZE:
             self.plans.clear()
-        self.plans[pkey] = None
+        self.plans[pkey] = _GENERAL  # until the plan below is made, if it can be
         law = self.law
         day = op.date
         _, threat, technique, given = pkey
