@@ -14,11 +14,14 @@ leading `"id"` (an operation minus its id), renders it once with a placeholder i
 and fills in the real ones on a hit, so output is the same bytes with or without it.
 
 Speed: a line takes the fast path of each step, each of which gives up to the plain way on anything
-unusual: the JSON scanner on the whole line, `operation.from_json`'s check of the common shape,
-`decision.record_parts` (the canonical JSON written straight from the decision, with what repeats
-remembered), and small caches of the version in force on each day and of the capabilities counted
-for each kind of operation. Objects that outlive a chunk are frozen out of garbage collection after
-it (`_Collector`). With several processes a chunk travels as one bytes object (`_pack`).
+unusual: `operation.decode` reads the line's bytes straight into the operation model with msgspec,
+checking the JSON and the shape in one pass (a line it refuses is read with `json` and
+`operation.from_json`, which word every error with its place); `decision.record_parts` writes the
+canonical JSON straight from the decision, with what repeats remembered; small caches remember the
+version in force on each day and the capabilities counted for each kind of operation. Objects that
+outlive a chunk are frozen out of garbage collection after it (`_Collector`). With several
+processes a chunk travels as one bytes object (`_pack`); on Linux the workers are forked
+(`_start_method`).
 
 Several versions of a law: each operation is decided under the version in force on its date (where
 windows overlap, the version that entered into force last); an operation dated outside every
