@@ -1,0 +1,76 @@
+"""`diagnostics.closest`, the did-you-mean search, against `difflib.get_close_matches`."""
+
+from __future__ import annotations
+
+import difflib
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from authority_dsl.checker import load_law
+from authority_dsl.diagnostics import closest, did_you_mean
+
+from .test_decide import ROOT
+
+# A small alphabet makes near matches, equal ratios and equal bounds common.
+words = st.text(alphabet="abcde_", max_size=12)
+
+
+def expected(word: str, known: list[str]) -> str | None:
+    matches = difflib.get_close_matches(word, sorted(set(known)), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+@st.composite
+def near_words(draw: st.DrawFn) -> tuple[str, list[str]]:
+    """A word and candidates made from it by a few edits (swapped, dropped, doubled or changed
+    letters, and shuffles), with some unrelated words: many candidates whose bound is far above
+    their ratio, and many close calls."""
+    word = draw(st.text(alphabet="abcde_", min_size=1, max_size=10))
+    known = draw(st.lists(words, max_size=5))
+    for _ in range(draw(st.integers(0, 12))):
+        letters = list(word)
+        for _ in range(draw(st.integers(1, 3))):
+            i = draw(st.integers(0, len(letters)))
+            action = draw(st.sampled_from(["swap", "drop", "double", "change", "shuffle"]))
+            if action == "shuffle":
+                letters = draw(st.permutations(letters))
+            elif i < len(letters):
+                if action == "swap" and i + 1 < len(letters):
+                    letters[i], letters[i + 1] = letters[i + 1], letters[i]
+                elif action == "drop":
+                    del letters[i]
+                elif action == "double":
+                    letters.insert(i, letters[i])
+                elif action == "change":
+                    letters[i] = draw(st.sampled_from("abcde_"))
+        known.append("".join(letters))
+    return word, known
+
+
+@given(words, st.lists(words, max_size=30))
+@example("ab", ["ba", "ab_", "_ab"])  # equal ratios: the greater text wins
+@example("", ["", "a"])
+@example("abcde", ["abced", "abcd"])  # the highest bound is not the best ratio
+@example("cba", ["bac", "bad"])  # equal ratios, the greater text has the lower bound
+def test_closest_is_difflibs_answer(word: str, known: list[str]) -> None:
+    assert closest(word, set(known)) == expected(word, known)
+
+
+@given(near_words())
+def test_closest_is_difflibs_answer_among_near_words(case: tuple[str, list[str]]) -> None:
+    word, known = case
+    assert closest(word, set(known)) == expected(word, known)
+
+
+def test_closest_on_misspelt_names_of_the_example_laws() -> None:
+    law, _ = load_law(str(ROOT / "specs" / "wiv_threat_draft.auth"))
+    assert law is not None
+    for names in (law.techniques, law.capabilities, law.threats, law.safeguards):
+        known = sorted(names)
+        for name in known:
+            for typo in (name[1:], name[:-1], name + name[-1], name[1] + name[0] + name[2:],
+                         name.upper(), name[: len(name) // 2]):
+                assert closest(typo, set(known)) == expected(typo, known), typo
+    assert did_you_mean("terorism", ["terrorism", "espionage"]) == "did you mean `terrorism`?"
+    assert did_you_mean("xyz", ["terrorism"]) is None
