@@ -27,6 +27,9 @@ class Unit(enum.Enum):
     __hash__ = object.__hash__
 
 
+# Read from plain dictionaries: an enum member's `.value` is a slow property lookup.
+_NAMES = {u: u.value for u in Unit}
+_NAME = {u: u.value[:-1] for u in Unit}
 _SINGULAR = {u.value[:-1]: u for u in Unit}
 _PLURAL = {u.value: u for u in Unit}
 # Amounts beyond this are absurd for a law and would overflow date arithmetic.
@@ -51,8 +54,7 @@ class Duration:
         return self.unit is Unit.MONTHS or self.unit is Unit.YEARS
 
     def __str__(self) -> str:
-        name = self.unit.value if self.amount != 1 else self.unit.value[:-1]
-        return f"{self.amount} {name}"
+        return f"{self.amount} {(_NAMES if self.amount != 1 else _NAME)[self.unit]}"
 
     def end(self, start: dt.datetime) -> dt.datetime:
         """The moment this duration ends when it starts at `start` (calendar arithmetic)."""
