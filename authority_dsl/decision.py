@@ -240,20 +240,28 @@ def _start_template(title: str, version: str) -> tuple[str, str, str] | None:
     return head, middle, tail
 
 
+def _start(step: tuple[str, ...]) -> str:
+    """A start step (five parts), from the template of its law when its parts are texts."""
+    _, title, version, operation, date = step
+    key = title, version
+    template = _starts.get(key, _UNSEEN)
+    if template is _UNSEEN:
+        if len(_starts) >= _REMEMBERED:
+            _starts.clear()
+        template = _starts[key] = _start_template(title, version) \
+            if type(title) is str and type(version) is str else None
+    if template is not None and type(operation) is str and type(date) is str:
+        head, middle, tail = template
+        return f"{head}{_encode_str(operation)[1:-1]}{middle}{_encode_str(date)[1:-1]}{tail}"
+    return _value(render_step(step))
+
+
+_UNSEEN: Any = ("", "", "")  # a law whose start template is not made yet
+
+
 def _step(step: tuple[str, ...]) -> str:
-    if len(step) == 5 and step[0] == "start" and all(type(part) is str for part in step):
-        key = step[1], step[2]
-        if key in _starts:
-            template = _starts[key]
-        else:
-            if len(_starts) >= _REMEMBERED:
-                _starts.clear()
-            template = _starts[key] = _start_template(*key)
-        if template is not None:
-            head, middle, tail = template
-            return (f"{head}{_encode_str(step[3])[1:-1]}{middle}"
-                    f"{_encode_str(step[4])[1:-1]}{tail}")
-        return _value(render_step(step))
+    if len(step) == 5 and step[0] == "start":
+        return _start(step)
     text = _value(render_step(step))
     if all(type(part) is str for part in step):
         if len(_steps) >= _REMEMBERED:
@@ -270,7 +278,12 @@ def record_parts(d: Decision) -> tuple[str, str]:
     missing = _records_json(d.missing) if d.missing else ""
     violations = _records_json(d.violations) if d.violations else ""
     steps = _steps
-    trace = ",".join([steps.get(s) or _step(s) for s in d.steps])
+    trace_steps = d.steps
+    if trace_steps and len(first := trace_steps[0]) == 5 and first[0] == "start":
+        # The start step (the only one naming the operation): from its law's template.
+        trace = ",".join([_start(first), *[steps.get(s) or _step(s) for s in trace_steps[1:]]])
+    else:
+        trace = ",".join([steps.get(s) or _step(s) for s in trace_steps])
     return (f'{{"alternatives":[{alternatives}],"authorised":[{authorised}],'
             f'"law":{_law(d.law)},"line":',
             f',"missing":[{missing}],"operation":{_value(d.operation)},"trace":[{trace}],'
