@@ -55,7 +55,8 @@ CHUNK_LINES = 1000
 MEMO_SIZE = 512  # lines: a repeat comes soon after the request it repeats
 MEMO_MAX_KEY = 4096  # bytes; longer lines are not memoised
 MEMO_REVIEW = 1024  # lookups between two reviews of how often the memo is hit
-MEMO_PAUSE = 8192  # lines decided without the memo after a review found it seldom hit
+MEMO_PAUSE = 8192  # lines decided without the memo after a review found it seldom hit...
+MEMO_PAUSE_MAX = 1 << 17  # ...doubled after each such review in a row, up to this
 READ_BLOCK = 1 << 18  # bytes read at a time: a few hundred lines, a fraction of a chunk
 FULL_COLLECTION = 256  # chunks between two full garbage collections
 UNKNOWN = "(unknown)"
@@ -242,6 +243,7 @@ class Auditor:
         self.under = {id(v): _Under(v) for v in self.versions.items}
         self.by_day: dict[dt.date, _Under | None] = {}  # the version in force on each day
         self.memo_lookups = self.memo_found = self.memo_pause = 0
+        self.next_pause = MEMO_PAUSE
 
     def chunk(self, chunk: Chunk) -> tuple[bytes, Summary]:
         """The output lines of a chunk, joined, and what they add to the summary."""
@@ -317,9 +319,13 @@ class Auditor:
 
     def review_memo(self) -> None:
         """The memo steps aside for a while when lines hardly repeat (under 1 in 20 lookups
-        hit since the last review): keys and placeholders would then only cost time."""
+        hit since the last review): keys and placeholders would then only cost time. The while
+        doubles as long as lines keep not repeating."""
         if self.memo_found * 20 < self.memo_lookups:
-            self.memo_pause = MEMO_PAUSE
+            self.memo_pause = self.next_pause
+            self.next_pause = min(2 * self.next_pause, MEMO_PAUSE_MAX)
+        else:
+            self.next_pause = MEMO_PAUSE
         self.memo_lookups = self.memo_found = 0
 
     def fail(self, summary: Summary, number: int, code: str, message: str,

@@ -531,10 +531,12 @@ def test_memo_steps_aside_and_comes_back(example_laws: list[Law],
     got, summary = memo.chunk((1, list(first)))
     assert got == plain.chunk((1, list(first)))[0]
     assert memo.memo_pause > 0 and summary.memo_hits == 0
+    assert memo.next_pause == 240  # the next pause, if lines still do not repeat, is twice as long
     second = [line.rstrip(b"\n") for line in repeated]
     got, summary = memo.chunk((101, list(second)))
     assert got == plain.chunk((101, list(second)))[0]
     assert summary.memo_hits > 100
+    assert memo.next_pause == 120  # repeats again: back to the first length
 
 
 def test_full_collections_keep_the_output(example_laws: list[Law],
