@@ -77,7 +77,7 @@ class _Template:
         self.problems = problems
         self.required = required
         self.reqset = frozenset(n for n, _ in required)
-        self.plain = {n: Missing(n, law.requirement_kind(n), power.name, power.cites, because)
+        self.plain = {n: _missing(n, law.requirement_kind(n), power.name, power.cites, because)
                       for n, because in required}
         # lacking requirements (or those, those approved too late, urgency) -> missing, names
         self.granted: dict[Any, tuple[tuple[Missing, ...], str]] = {}
@@ -85,6 +85,18 @@ class _Template:
 
 
 _DATED: Any = object()  # in the templates: this key also needs the start date
+_MISSING: dict[tuple[str, str, str, str | None, str | None], Missing] = {}
+
+
+def _missing(*fields: Any) -> Missing:
+    """One shared record per missing requirement of a power, whichever templates hold it: less
+    memory, and the audit's encoder writes each once."""
+    found = _MISSING.get(fields)
+    if found is None:
+        if len(_MISSING) >= TEMPLATES_SIZE:
+            _MISSING.clear()
+        found = _MISSING[fields] = Missing(*fields)
+    return found
 
 
 def compile_cond(cond: Cond) -> Pred:
