@@ -88,6 +88,19 @@ _DATED: Any = object()  # in the templates: this key also needs the start date
 _MISSING: dict[tuple[str, str, str, str | None, str | None], Missing] = {}
 
 
+_VIOLATIONS: dict[Violation, Violation] = {}
+
+
+def _shared(violation: Violation) -> Violation:
+    """One shared record per violation worded alike (see `_missing`)."""
+    found = _VIOLATIONS.get(violation)
+    if found is None:
+        if len(_VIOLATIONS) >= TEMPLATES_SIZE:
+            _VIOLATIONS.clear()
+        found = _VIOLATIONS[violation] = violation
+    return found
+
+
 def _missing(*fields: Any) -> Missing:
     """One shared record per missing requirement of a power, whichever templates hold it: less
     memory, and the audit's encoder writes each once."""
@@ -779,7 +792,8 @@ class CompiledLaw:
             report_failed_options(capability, options, report, op)
             if len(self.failures) >= TEMPLATES_SIZE:
                 self.failures.clear()
-            found = self.failures[key] = (tuple(report.violations), tuple(report.alternatives))
+            found = self.failures[key] = (tuple([_shared(v) for v in report.violations]),
+                                          tuple(report.alternatives))
         out.violations.extend(found[0])
         out.alternatives.extend(found[1])
 
