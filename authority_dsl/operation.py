@@ -342,7 +342,7 @@ def _fast(value: object) -> Operation | None:
 # JSON and the shape in one pass in C, with the same limits as `_checked`; the result becomes the
 # same Operation. On anything it refuses, valid or not, it gives up (None) and the caller decodes
 # the line with `json` and `from_json`, so that every error keeps its path and wording. It accepts
-# nothing that `json.loads` and `_checked` refuse (tests/test_operation_wire.py checks this).
+# nothing that `json.loads` and `_checked` refuse (tests/test_audit_fast.py checks this).
 
 class _WireOperation(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     id: _Text
