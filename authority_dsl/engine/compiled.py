@@ -11,7 +11,7 @@ import bisect
 import datetime as dt
 import operator
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import attrs
 
@@ -76,8 +76,8 @@ class _Template:
                  required: tuple[tuple[str, str | None], ...]) -> None:
         self.problems = problems
         self.required = required
-        self.reqset = frozenset(n for n, _ in required)
-        self.plain = {n: _missing(n, law.requirement_kind(n), power.name, power.cites, because)
+        self.reqset = _one(frozenset(n for n, _ in required))
+        self.plain = {n: _one(Missing(n, law.requirement_kind(n), power.name, power.cites, because))
                       for n, because in required}
         # lacking requirements (or those, those approved too late, urgency) -> missing, names
         self.granted: dict[Any, tuple[tuple[Missing, ...], str]] = {}
@@ -85,31 +85,20 @@ class _Template:
 
 
 _DATED: Any = object()  # in the templates: this key also needs the start date
-_MISSING: dict[tuple[str, str, str, str | None, str | None], Missing] = {}
+_T = TypeVar("_T")
+# Records, sets and tuples the caches keep: one shared copy of each, however many entries hold it.
+# Less memory, and the audit's encoder writes each record once.
+_SHARED: dict[Any, Any] = {}
 
 
-_VIOLATIONS: dict[Violation, Violation] = {}
-
-
-def _shared(violation: Violation) -> Violation:
-    """One shared record per violation worded alike (see `_missing`)."""
-    found = _VIOLATIONS.get(violation)
+def _one(value: _T) -> _T:
+    """The shared copy of a value (an equal one met before), or this one."""
+    found = _SHARED.get(value)
     if found is None:
-        if len(_VIOLATIONS) >= TEMPLATES_SIZE:
-            _VIOLATIONS.clear()
-        found = _VIOLATIONS[violation] = violation
-    return found
-
-
-def _missing(*fields: Any) -> Missing:
-    """One shared record per missing requirement of a power, whichever templates hold it: less
-    memory, and the audit's encoder writes each once."""
-    found = _MISSING.get(fields)
-    if found is None:
-        if len(_MISSING) >= TEMPLATES_SIZE:
-            _MISSING.clear()
-        found = _MISSING[fields] = Missing(*fields)
-    return found
+        if len(_SHARED) >= 4 * TEMPLATES_SIZE:
+            _SHARED.clear()
+        found = _SHARED[value] = value
+    return cast(_T, found)
 
 
 def compile_cond(cond: Cond) -> Pred:
@@ -693,6 +682,8 @@ class CompiledLaw:
         granted = template.granted
         if len(granted) >= _Template.GRANTED_SIZE:
             granted.clear()
+        if key is lacking:
+            key = _one(lacking)
         found = granted[key] = missing, ", ".join([m.requirement for m in missing])
         return found
 
@@ -792,7 +783,7 @@ class CompiledLaw:
             report_failed_options(capability, options, report, op)
             if len(self.failures) >= TEMPLATES_SIZE:
                 self.failures.clear()
-            found = self.failures[key] = (tuple([_shared(v) for v in report.violations]),
+            found = self.failures[key] = (tuple([_one(v) for v in report.violations]),
                                           tuple(report.alternatives))
         out.violations.extend(found[0])
         out.alternatives.extend(found[1])
@@ -838,7 +829,7 @@ class CompiledLaw:
             except CannotEvaluate as exc:
                 problems.append(("cannot-evaluate", messages.cannot_evaluate(
                     f"`when {clause.text}` of power `{power.name}`", str(exc))))
-        return tuple(problems), tuple(sorted(because.items()))
+        return tuple(problems), _one(tuple(sorted(because.items())))
 
     def _sharing(self, index: int, recipient: str, with_: frozenset[str], op: Operation,
                  facts: Facts, have: frozenset[str], out: Outcome) -> None:
