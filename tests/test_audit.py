@@ -14,7 +14,6 @@ import sys
 import time
 import tracemalloc
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -25,6 +24,8 @@ from authority_dsl.cli import main
 from authority_dsl.engine import compile_law
 from authority_dsl.model import Law
 from authority_dsl.operation import from_json
+
+from .genops import gen_ops
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "audit"
@@ -152,7 +153,7 @@ def test_decisions_are_those_of_decide(tmp_path: Path, v1: Law) -> None:
 
 
 def test_same_bytes_with_memo_without_and_in_parallel(tmp_path: Path) -> None:
-    gen = _gen_ops()
+    gen = gen_ops()
     lines = list(gen.generate([V1, V2], 3000, seed=3, malformed=0.05))
     # Realistic repeats: the same request filed for several targets (new ids, same content).
     lines += [line.replace(b'"op-', b'"again-', 1) for line in lines[:1500]]
@@ -244,7 +245,7 @@ def test_overlong_line_is_an_error_record(v1: Law) -> None:
 
 
 def test_summary_and_progress_agree_with_the_output(tmp_path: Path, v1: Law, v2: Law) -> None:
-    gen = _gen_ops()
+    gen = gen_ops()
     data = b"".join(gen.generate([V1, V2], 2500, seed=5, malformed=0.03))
     out = tmp_path / "out.jsonl"
     seen: list[tuple[int, int]] = []
@@ -270,7 +271,7 @@ def test_summary_and_progress_agree_with_the_output(tmp_path: Path, v1: Law, v2:
 
 
 def test_memory_stays_flat(v1: Law, v2: Law) -> None:
-    gen = _gen_ops()
+    gen = gen_ops()
     unit = b"".join(gen.generate([V1, V2], 3000, seed=9, malformed=0.01))
 
     def peak(copies: int) -> int:
@@ -390,17 +391,8 @@ def test_ctrl_c_leaves_no_half_line(tmp_path: Path, jobs: str) -> None:
     assert len(got) >= audit.CHUNK_LINES * 2
 
 
-def _gen_ops() -> ModuleType:
-    """benchmarks/gen_ops.py, the seeded generator of operation logs."""
-    spec = importlib.util.spec_from_file_location("gen_ops", ROOT / "benchmarks" / "gen_ops.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_generator_is_seeded_and_mixes_in_malformed_lines() -> None:
-    gen = _gen_ops()
+    gen = gen_ops()
     a = b"".join(gen.generate([V1, V2], 500, seed=1, malformed=0.1))
     b = b"".join(gen.generate([V1, V2], 500, seed=1, malformed=0.1))
     c = b"".join(gen.generate([V1, V2], 500, seed=2, malformed=0.1))

@@ -13,14 +13,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import io
 import json
 import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import attrs
@@ -45,6 +43,7 @@ from authority_dsl.engine.reference import decide as reference_decide
 from authority_dsl.model import Law
 from authority_dsl.operation import Operation, OperationError, from_json
 
+from .genops import gen_ops
 from .lawgen import build, laws, operations, plausible_operations
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,13 +51,6 @@ SPECS = (ROOT / "specs" / "wiv2017.auth", ROOT / "specs" / "wiv_threat_draft.aut
 FIXTURES = Path(__file__).parent / "fixtures" / "audit"
 TMP = tempfile.mkdtemp(prefix="authority-fast-")
 
-
-def _gen_ops() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_ops", ROOT / "benchmarks" / "gen_ops.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +93,7 @@ def test_encoder_on_the_example_operations(example_laws: list[Law]) -> None:
 def test_encoder_on_generated_operations(example_laws: list[Law]) -> None:
     """Thousands of realistic decisions, twice each (the second time from what the encoder
     remembered), under both laws and both evaluators."""
-    gen = _gen_ops()
+    gen = gen_ops()
     versions = audit.Versions(example_laws)
     decisions = []
     for line in gen.generate(SPECS, 3000, seed=11, malformed=0.0):
@@ -223,7 +215,7 @@ def wire_lines(value: object) -> list[bytes]:
 
 def test_validator_on_generated_lines() -> None:
     """Every line of a log with many malformed lines: the same operation or the same error."""
-    gen = _gen_ops()
+    gen = gen_ops()
     seen_errors = 0
     for line in gen.generate(SPECS, 4000, seed=5, malformed=0.3):
         try:
@@ -254,7 +246,7 @@ _VOCABULARY: list[Any] = []
 @st.composite
 def operation_values(draw: st.DrawFn) -> object:
     """A valid operation's JSON with some fields replaced, added or removed."""
-    gen = _gen_ops()
+    gen = gen_ops()
     if not _VOCABULARY:
         _VOCABULARY.append(gen.vocabulary(SPECS[1]))
     value: dict[str, Any] = json.loads(gen.Generator(
@@ -490,7 +482,7 @@ def plain_line(versions: audit.Versions, auditor: audit.Auditor, number: int, ra
 
 
 def test_audit_writes_what_the_plain_way_writes(example_laws: list[Law]) -> None:
-    gen = _gen_ops()
+    gen = gen_ops()
     lines = list(gen.generate(SPECS, 3000, seed=13, malformed=0.1, repeat=0.3))
     lines[0] = b"\xef\xbb\xbf" + lines[0]  # a byte order mark
     lines[5] = lines[5].replace(b"\n", b"\r\n")
@@ -523,7 +515,7 @@ def test_memo_steps_aside_and_comes_back(example_laws: list[Law],
     the output is the same bytes as without a memo throughout."""
     monkeypatch.setattr(audit, "MEMO_REVIEW", 50)
     monkeypatch.setattr(audit, "MEMO_PAUSE", 120)
-    gen = _gen_ops()
+    gen = gen_ops()
     unique = list(gen.generate(SPECS, 100, seed=3, malformed=0.0, repeat=0.0))
     repeated = list(gen.generate(SPECS, 400, seed=4, malformed=0.0, repeat=0.9))
     memo, plain = audit.Auditor(example_laws), audit.Auditor(example_laws, memo=False)
@@ -542,7 +534,7 @@ def test_memo_steps_aside_and_comes_back(example_laws: list[Law],
 def test_full_collections_keep_the_output(example_laws: list[Law],
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """With a full garbage collection after every chunk, the same bytes."""
-    gen = _gen_ops()
+    gen = gen_ops()
     data = b"".join(gen.generate(SPECS, 2 * audit.CHUNK_LINES + 10, seed=3, malformed=0.05))
     outputs = []
     for every in (audit.FULL_COLLECTION, 1):
@@ -566,7 +558,7 @@ def test_packed_chunks_round_trip() -> None:
 
 def test_parallel_run_with_too_long_lines(example_laws: list[Law], tmp_path: Path) -> None:
     """--jobs 2 writes the same bytes as --jobs 1 when some lines are too long."""
-    gen = _gen_ops()
+    gen = gen_ops()
     lines = list(gen.generate(SPECS, 300, seed=8, malformed=0.05))
     lines.insert(100, b'{"id": "long", "x": "' + b"y" * (audit.MAX_LINE + 10) + b'"}\n')
     lines.append(b"z" * (audit.MAX_LINE + 1))  # too long, and no final newline
