@@ -52,7 +52,6 @@ FIXTURES = Path(__file__).parent / "fixtures" / "audit"
 TMP = tempfile.mkdtemp(prefix="authority-fast-")
 
 
-
 @pytest.fixture(scope="module")
 def example_laws() -> list[Law]:
     out = []
