@@ -647,14 +647,20 @@ def run(laws: Sequence[Law], stream: BinaryIO, fd: int, *, jobs: int = 1, memo: 
                     return summary, True
                 data, part = auditor.chunk(chunk)
                 collector.chunk_done()
-                write_all(fd, data)
-                summary.merge(part)
-                if progress is not None:
-                    progress(part.lines, size)
+                _emit(fd, data, part, size, summary, progress)
         finally:
             collector.close()
         return summary, False
     return _run_parallel(laws, chunks, fd, jobs, memo, progress, stop, summary)
+
+
+def _emit(fd: int, data: bytes, part: Summary, size: int, summary: Summary,
+          progress: Progress | None) -> None:
+    """Write a chunk's output and count it."""
+    write_all(fd, data)
+    summary.merge(part)
+    if progress is not None:
+        progress(part.lines, size)
 
 
 def _start_method() -> Any:
@@ -718,11 +724,7 @@ def _run_parallel(laws: Sequence[Law], chunks: Iterator[tuple[Chunk, int]], fd: 
             if stop():
                 return summary, True
             future, size = item
-            data, part = future.result()
-            write_all(fd, data)
-            summary.merge(part)
-            if progress is not None:
-                progress(part.lines, size)
+            _emit(fd, *future.result(), size, summary, progress)
     finally:
         quit_reading.set()
         while True:  # unblock the reader if it waits for room
