@@ -570,7 +570,7 @@ class _Collector:
 _worker: tuple[Auditor, _Collector] | None = None
 
 
-def release_large_buffers() -> None:
+def keep_chunk_buffers() -> None:
     """Fix how the C allocator (glibc) treats the buffers of a chunk (its input and output, up to
     about a megabyte each). Left alone, glibc raises its threshold for mapping large buffers apart
     as they are freed, and the memory it keeps grows by some ten megabytes per process over a long
@@ -593,7 +593,7 @@ def _init_worker(laws: Sequence[Law], memo: bool) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run, at a line boundary
-    release_large_buffers()
+    keep_chunk_buffers()
     global _worker
     _worker = Auditor(laws, memo), _Collector()
 

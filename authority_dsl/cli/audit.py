@@ -125,10 +125,10 @@ def _audit(console: Console, laws: Sequence[Law], stream: BinaryIO, fd: int,
     import os
     import signal
 
-    from ..audit import release_large_buffers
+    from ..audit import keep_chunk_buffers
     from ..audit import run as audit_run
 
-    release_large_buffers()
+    keep_chunk_buffers()
     interrupted = False
 
     def on_interrupt(signum: int, frame: object) -> None:
