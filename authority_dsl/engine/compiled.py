@@ -197,9 +197,9 @@ class _Plan:
                               tuple[Violation, str] | None], ...]
 
 
-# In the cache of plans: operations of this kind take the general path (an unknown name, a date
-# outside the law or the threat, no capability), which words what is wrong.
-_GENERAL: Any = object()
+# The plan of operations that take the general path (an unknown name, a date outside the law or
+# the threat, no capability), which words what is wrong.
+_GENERAL = _Plan(False, "", 0, frozenset(), 0, "targeted", (), (), (), False, ())
 
 
 class CompiledLaw:
@@ -249,7 +249,7 @@ class CompiledLaw:
         self.late_missing: dict[tuple[str, str, str | None, bool], Missing] = {}
         self.info = law.info
         self.title, self.version = law.title, law.version
-        self.plans: dict[tuple[Any, ...], _Plan] = {}  # or _GENERAL
+        self.plans: dict[tuple[Any, ...], _Plan] = {}
         self.memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self.lookups = self.hits = self.skip_memo = 0
         # (interval, threat, capability) -> the powers in force for it, or why there are none
@@ -322,7 +322,7 @@ class CompiledLaw:
         plan = self.plans.get(pkey)
         if plan is None:
             plan = self._plan(pkey, op)
-        if plan is None or plan is _GENERAL or not plan.fast:
+        if not plan.fast:
             return self._decide_general(op)
         # Fail closed on any unknown name: the general path words those violations.
         urgent = op.urgent
@@ -519,9 +519,9 @@ class CompiledLaw:
             self.memo.clear()
         self.lookups = self.hits = 0
 
-    def _plan(self, pkey: tuple[Any, ...], op: Operation) -> _Plan | None:
-        """What operations of one kind have in common; None when the general path must decide
-        them all (an unknown name, a date outside the law or the threat, no capability)."""
+    def _plan(self, pkey: tuple[Any, ...], op: Operation) -> _Plan:
+        """What operations of one kind have in common; `_GENERAL` when the general path must
+        decide them all (an unknown name, a date outside the law or the threat, no capability)."""
         if len(self.plans) >= PLANS_SIZE:
             self.plans.clear()
         self.plans[pkey] = _GENERAL  # until the plan below is made, if it can be
@@ -530,16 +530,16 @@ class CompiledLaw:
         _, threat, technique, given = pkey
         info = self.threat_info.get(threat) if threat is not None else None
         if info is None or not law.in_force.contains(day) or not info[2].contains(day):
-            return None
+            return _GENERAL
         if technique is not None:
             caps = law.techniques.get(technique)
             if caps is None:
-                return None
+                return _GENERAL
             caps = caps | frozenset(given)
         else:
             caps = frozenset(given)
         if not caps or not caps <= self.capability_names:
-            return None
+            return _GENERAL
         assert threat is not None
         intrusion = max(self.intrusion[c] for c in caps)
         scope = "bulk" if any(self.bulk[c] for c in caps) else "targeted"
