@@ -141,7 +141,7 @@ def test_caches_stay_bounded_and_decisions_stay_equal() -> None:
         .read_text()))
     fast = compile_law(law)
     ops = [replace(base, id=f"op-{i}", duration=Duration(1 + i % 200, Unit.DAYS),
-                        date=base.date + dt.timedelta(days=i // 200))
+                   date=base.date + dt.timedelta(days=i // 200))
            for i in range(TEMPLATES_SIZE + 10)]
     decisions = [fast.decide(op) for op in ops]
     assert 0 < len(fast.fast_templates) <= TEMPLATES_SIZE

@@ -124,7 +124,7 @@ def test_more_approvals_never_worse(case: tuple[GenLaw, Operation], data: st.Dat
     extra_safeguards = data.draw(st.lists(st.sampled_from([s for s, _ in gen.safeguards])))
     extra_assessments = data.draw(st.lists(st.sampled_from(gen.assessments)))
     more = replace(op, approvals=op.approvals + tuple(Approval(s) for s in extra_safeguards),
-                        assessments=op.assessments + tuple(extra_assessments))
+                   assessments=op.assessments + tuple(extra_assessments))
     after = decide(law, more)
     assert not worse(after, before), (before.verdict, after.verdict)
     # (The missing set itself may change, not only shrink: with more approvals another power
@@ -142,7 +142,7 @@ def test_obtaining_exactly_the_missing_requirements_permits(
                        if m.kind == "safeguard")
     assessments = tuple(m.requirement for m in decision.missing if m.kind == "assessment")
     fixed = replace(op, approvals=op.approvals + safeguards,
-                         assessments=op.assessments + assessments)
+                    assessments=op.assessments + assessments)
     assert decide(law, fixed).verdict == "permitted"
 
 

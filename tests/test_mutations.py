@@ -175,8 +175,8 @@ def broken_by(mutant: Law, original_holds: frozenset[str],
         missing = [None] if principle.deny else sorted(principle.requires)
         for op, name in itertools.product(probes, missing):
             full = replace(op, approvals=tuple(Approval(s) for s in mutant.safeguards
-                                                    if s != name),
-                                assessments=tuple(a for a in mutant.assessments if a != name))
+                                               if s != name),
+                           assessments=tuple(a for a in mutant.assessments if a != name))
             if is_counterexample(mutant, principle, full):
                 broken.add(principle.name)
                 break

@@ -260,8 +260,8 @@ def brute_counterexample(law: Law, principle: PrincipleDef,
             continue
         for name in missing:
             full = replace(op, approvals=tuple(Approval(s) for s in law.safeguards
-                                                    if s != name),
-                                assessments=tuple(a for a in law.assessments if a != name))
+                                               if s != name),
+                           assessments=tuple(a for a in law.assessments if a != name))
             if reference_decide(law, full).verdict == PERMITTED:
                 return full
     return None

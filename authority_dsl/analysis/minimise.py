@@ -24,39 +24,38 @@ def _without(items: tuple[T, ...], index: int) -> tuple[T, ...]:
 
 def removals(op: Operation) -> Iterator[Operation]:
     """Every operation with exactly one fact of `op` removed."""
-    evolve = replace
     for i in range(len(op.capabilities)):
-        yield evolve(op, capabilities=_without(op.capabilities, i))
+        yield replace(op, capabilities=_without(op.capabilities, i))
     if op.technique is not None:
-        yield evolve(op, technique=None)
+        yield replace(op, technique=None)
     for i, subject in enumerate(op.subjects):
-        yield evolve(op, subjects=_without(op.subjects, i))
+        yield replace(op, subjects=_without(op.subjects, i))
         for j in range(len(subject.protected)):
             smaller = Subject(subject.role, _without(subject.protected, j))
-            yield evolve(op, subjects=(*op.subjects[:i], smaller, *op.subjects[i + 1:]))
+            yield replace(op, subjects=(*op.subjects[:i], smaller, *op.subjects[i + 1:]))
     for i, sharing in enumerate(op.sharing):
-        yield evolve(op, sharing=_without(op.sharing, i))
+        yield replace(op, sharing=_without(op.sharing, i))
         changed = []
         if sharing.country is not None:
-            changed.append(evolve(sharing, country=None))
-        changed += [evolve(sharing, with_=_without(sharing.with_, j))
+            changed.append(replace(sharing, country=None))
+        changed += [replace(sharing, with_=_without(sharing.with_, j))
                     for j in range(len(sharing.with_))]
         for other in changed:
-            yield evolve(op, sharing=(*op.sharing[:i], other, *op.sharing[i + 1:]))
+            yield replace(op, sharing=(*op.sharing[:i], other, *op.sharing[i + 1:]))
     for i in range(len(op.approvals)):
-        yield evolve(op, approvals=_without(op.approvals, i))
+        yield replace(op, approvals=_without(op.approvals, i))
     for i in range(len(op.assessments)):
-        yield evolve(op, assessments=_without(op.assessments, i))
+        yield replace(op, assessments=_without(op.assessments, i))
     if op.urgent:
-        yield evolve(op, urgent=False)
+        yield replace(op, urgent=False)
     if op.retention is not None:
-        yield evolve(op, retention=None)
+        yield replace(op, retention=None)
     if op.duration is not None:
-        yield evolve(op, duration=None)
+        yield replace(op, duration=None)
     if op.service is not None:
-        yield evolve(op, service=None)
+        yield replace(op, service=None)
     if op.threat is not None:
-        yield evolve(op, threat=None)
+        yield replace(op, threat=None)
 
 
 def minimise(op: Operation, still: Callable[[Operation], bool]) -> Operation:

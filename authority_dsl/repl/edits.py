@@ -386,7 +386,7 @@ def _remove(op: Operation, item: str, names: Sequence[str]) -> Edit:
         _require_present("protected subject", names,
                          [p for s in op.subjects for p in s.protected])
         subjects = tuple(replace(s, protected=tuple(p for p in s.protected
-                                                         if p not in names))
+                                                  if p not in names))
                          for s in op.subjects)
         return (replace(op, subjects=subjects),
                 f"no subject is {', '.join(names)} any more")
