@@ -40,13 +40,15 @@ import re
 import sys
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from json.encoder import encode_basestring as _encode_str
 from typing import Any, BinaryIO, NamedTuple, cast
 
 import attrs
 
-from .decision import Decision, Violation, dumps, record_parts
+from .decision import Decision, Violation, dumps, outcome_parts, record_parts
 from .diagnostics import Diagnostic
 from .engine import CompiledLaw, compile_law
+from .engine.compiled import OutcomeTuple
 from .model import Law
 from .operation import Operation, OperationError, decode, from_json
 
@@ -213,19 +215,36 @@ def _error(number: int, code: str, message: str, operation: object = None) -> st
 
 
 class _Under:
-    """One version as the auditor uses it: its label, law and evaluator, and the capabilities
-    counted for each kind of operation (technique, capabilities), remembered."""
+    """One version as the auditor uses it: its label, law and evaluator, the capabilities
+    counted for each kind of operation (technique, capabilities), and the record parts and
+    summary entries of each outcome of the evaluator's fast path, remembered."""
 
-    __slots__ = ("capabilities", "decide", "label", "law")
+    __slots__ = ("capabilities", "decide", "info", "label", "law", "outcome", "records",
+                 "title", "version")
 
     def __init__(self, version: Version) -> None:
         self.label = version.label
         self.law = version.law
         self.decide = version.engine.decide
+        self.outcome = version.engine.outcome
+        self.info, self.title, self.version = version.law.info, version.law.title, \
+            version.law.version
         self.capabilities: dict[tuple[str | None, tuple[str, ...]], tuple[str, ...]] = {}
+        self.records: dict[OutcomeTuple, _Record | None] = {}
+
+
+class _Record(NamedTuple):
+    """What an outcome of the fast path writes and counts: the five parts of its record
+    (`decision.outcome_parts`), its verdict, missing requirements and prohibitions hit."""
+
+    parts: tuple[str, str, str, str, str]
+    verdict: str
+    missing: tuple[str, ...]
+    prohibitions: tuple[str, ...]
 
 
 _NOT_SEEN = object()
+_UNMADE: Any = object()  # a record not made yet
 
 
 class Auditor:
@@ -409,8 +428,7 @@ class Auditor:
         """The record of a valid operation (with the placeholder id when `key` is given, and
         memoised under it); `value`, the decoded line if at hand, names it in an error record."""
         try:
-            decision, tally = self.decide(op)
-            head, tail = record_parts(decision)
+            head, tail, tally = self.decide(op)
         except Exception as exc:  # one bad decision must not stop the audit: fail closed
             if value is None:
                 value = {"id": op.id if key is None else key[1]}
@@ -428,7 +446,9 @@ class Auditor:
         memo[key[0]] = (heads, tails, tally)
         return f"{op_id.join(heads)}{number}{op_id.join(tails)}"
 
-    def decide(self, op: Operation) -> tuple[Decision, Tally]:
+    def decide(self, op: Operation) -> tuple[str, str, Tally]:
+        """The record of an operation in two parts, around its line number, and what it adds to
+        the summary."""
         day = op.date
         under = self.by_day.get(day, _NOT_SEEN)
         if under is _NOT_SEEN:
@@ -440,10 +460,10 @@ class Auditor:
         threat = op.threat
         if under is None:
             decision = self.versions.outside(op)
-            return decision, Tally(NO_VERSION, decision.verdict,
-                                   "(none)" if threat is None else UNKNOWN, (), (), ())
+            return (*record_parts(decision), Tally(
+                NO_VERSION, decision.verdict, "(none)" if threat is None else UNKNOWN, (), (),
+                ()))
         assert isinstance(under, _Under)
-        decision = under.decide(op)
         law = under.law
         kind = op.technique, op.capabilities
         capabilities = under.capabilities.get(kind)
@@ -452,17 +472,48 @@ class Auditor:
             if len(under.capabilities) >= _REMEMBER:
                 under.capabilities.clear()
             under.capabilities[kind] = capabilities
-        violations = decision.violations
-        prohibitions = tuple([
+        threat_label = "(none)" if threat is None else threat if threat in law.threats \
+            else UNKNOWN
+        outcome = under.outcome(op)
+        if type(outcome) is tuple:
+            # The fast path's outcome: its record parts and counts are made once.
+            records = under.records
+            record: _Record | None = records.get(outcome, _UNMADE)
+            if record is _UNMADE:
+                if len(records) >= _REMEMBER:
+                    records.clear()
+                record = records[outcome] = self._record(under, outcome)
+            if record is not None:
+                a, b, c, d, f = record.parts
+                e = _encode_str(op.id)[1:-1]
+                return a, f"{b}{e}{c}{e}{d}{day.isoformat()}{f}", Tally(
+                    under.label, record.verdict, threat_label, capabilities, record.missing,
+                    record.prohibitions)
+            outcome = Decision(op.id, outcome[0], under.info, outcome[1], outcome[2],
+                               outcome[3], outcome[4],
+                               (("start", under.title, under.version, op.id, day.isoformat()),
+                                *outcome[5]))
+        assert isinstance(outcome, Decision)
+        return (*record_parts(outcome), Tally(
+            under.label, outcome.verdict, threat_label, capabilities,
+            tuple([m.requirement for m in outcome.missing]),
+            self._prohibitions(outcome.violations)))
+
+    def _record(self, under: _Under, outcome: OutcomeTuple) -> _Record | None:
+        parts = outcome_parts(*outcome, under.info, under.title, under.version)
+        if parts is None:
+            return None
+        return _Record(parts, outcome[0], tuple([m.requirement for m in outcome[2]]),
+                       self._prohibitions(outcome[3]))
+
+    def _prohibitions(self, violations: tuple[Violation, ...]) -> tuple[str, ...]:
+        """The prohibitions and sharing prohibitions a decision's violations name."""
+        if not violations:
+            return ()
+        return tuple([
             self.prohibited.get(v, v.message) if v.code == "prohibited"
             else _SHARING_NUMBER.sub("", v.message)
-            for v in violations if v.code in ("prohibited", "sharing-forbidden")]) \
-            if violations else ()
-        missing = tuple([m.requirement for m in decision.missing]) if decision.missing else ()
-        return decision, Tally(
-            under.label, decision.verdict,
-            "(none)" if threat is None else threat if threat in law.threats else UNKNOWN,
-            capabilities, missing, prohibitions)
+            for v in violations if v.code in ("prohibited", "sharing-forbidden")])
 
 
 def _operation_error(exc: Exception) -> str:

@@ -294,3 +294,24 @@ def record_dumps(d: Decision, line: int) -> str:
     """`dumps({**d.to_json(), "line": line})`, fast (see `record_parts`)."""
     head, tail = record_parts(d)
     return f"{head}{line}{tail}"
+
+
+def outcome_parts(verdict: str, authorised: tuple[Authorised, ...], missing: tuple[Missing, ...],
+                  violations: tuple[Violation, ...], alternatives: tuple[str, ...],
+                  steps: tuple[tuple[str, ...], ...], law: dict[str, str], title: str,
+                  version: str) -> tuple[str, str, str, str, str] | None:
+    """The record of a decision whose trace starts with the start step of law `title`
+    `version`, in five parts around its line, operation and date: `a + str(n) + b + e + c + e
+    + d + date + f` is `record_dumps(decision, n)` for the operation whose id JSON-escapes to
+    `e` (without quotes). None where the parts cannot be told apart."""
+    head, tail = record_parts(Decision(_OPERATION, verdict, law, authorised, missing, violations,
+                                       alternatives,
+                                       (("start", title, version, _OPERATION, _DATE), *steps)))
+    operation, date = _encode_str(_OPERATION)[1:-1], _encode_str(_DATE)[1:-1]
+    pieces = tail.split(operation)
+    if len(pieces) != 3 or operation in head or date in head or pieces[0][-1:] != '"' \
+            or pieces[1][:1] != '"' or date in pieces[0] or date in pieces[1] \
+            or pieces[2].count(date) != 1:
+        return None
+    before, after = pieces[2].split(date)
+    return head, pieces[0], pieces[1], before, after

@@ -66,12 +66,16 @@ class GenLaw:
     prohibitions: tuple[str, ...]  # conditions
     share_rules: tuple[tuple[str, tuple[str, ...], str | None], ...]  # recipient, requires, forbid
     in_force: dt.date
+    # name, first and last day in force: threats in force only for a while
+    threat_windows: tuple[tuple[str, dt.date, dt.date], ...] = ()
 
     def declarations(self) -> list[str]:
         out = []
         for name, parent, severity in self.threats:
             under = f" under {parent}" if parent else ""
-            out.append(f"threat {name}{under} {{ severity: {severity} }}")
+            dates = {n: (a, b) for n, a, b in self.threat_windows}.get(name)
+            valid = f' cites: "{name} act" valid: {dates[0]} .. {dates[1]}' if dates else ""
+            out.append(f"threat {name}{under} {{ severity: {severity}{valid} }}")
         for name, intrusion, scope in self.capabilities:
             out.append(f"capability {name} {{ intrusion: {intrusion} scope: {scope} }}")
         for name, caps in self.techniques:
@@ -203,8 +207,13 @@ def laws(draw: st.DrawFn, *, min_powers: int = 0, max_powers: int = 4,
                        draw(st.none() | st.sampled_from([
                            "country in watched", "urgent and data == unevaluated",
                            "scope == bulk or foreign"]))))
+    windows = []
+    for name in threat_names:  # some threats are in force only for a while
+        if draw(st.integers(0, 3)) == 0:
+            first = draw(st.dates(dt.date(2026, 6, 1), dt.date(2027, 12, 31)))
+            windows.append((name, first, first + dt.timedelta(days=draw(st.integers(0, 400)))))
     return GenLaw(tuple(threats), tuple(caps), tuple(techniques), tuple(safeguards), assessments,
-                  tuple(powers), tuple(pro), tuple(sorted(shares)), DAY0)
+                  tuple(powers), tuple(pro), tuple(sorted(shares)), DAY0, tuple(windows))
 
 
 @st.composite

@@ -35,6 +35,7 @@ from authority_dsl.decision import (
     Missing,
     Violation,
     dumps,
+    outcome_parts,
     record_dumps,
     record_parts,
 )
@@ -72,6 +73,27 @@ def assert_same_encoding(d: Decision, line: int = 7) -> None:
     head, tail = record_parts(d)
     assert head + str(line) + tail == canonical(d, line)
     assert record_dumps(d, line) == canonical(d, line)
+    assert_same_outcome_encoding(d, line)
+
+
+def assert_same_outcome_encoding(d: Decision, line: int) -> bool:
+    """The record made from `outcome_parts` (what the audit remembers of an outcome of the fast
+    path) is the canonical one, whenever the parts can be made; returns whether they could."""
+    start = d.steps[0] if d.steps else ()
+    if len(start) != 5 or start[0] != "start" or not all(type(s) is str for s in start):
+        return False
+    _, title, version, op_id, date = start
+    if op_id != d.operation:
+        return False
+    parts = outcome_parts(d.verdict, d.authorised, d.missing, d.violations, d.alternatives,
+                          d.steps[1:], d.law, title, version)
+    if parts is None:
+        return False
+    a, b, c, e, f = parts
+    escaped = json.dumps(op_id, ensure_ascii=False)[1:-1]
+    dated = json.dumps(date, ensure_ascii=False)[1:-1]
+    assert f"{a}{line}{b}{escaped}{c}{escaped}{e}{dated}{f}" == canonical(d, line)
+    return True
 
 
 # ---- the encoder ------------------------------------------------------------------------------
@@ -91,7 +113,8 @@ def test_encoder_on_the_example_operations(example_laws: list[Law]) -> None:
 
 def test_encoder_on_generated_operations(example_laws: list[Law]) -> None:
     """Thousands of realistic decisions, twice each (the second time from what the encoder
-    remembered), under both laws and both evaluators."""
+    remembered), under both laws and both evaluators; and the audit's record of each outcome of
+    the fast path, which fills in the id and date."""
     gen = gen_ops()
     versions = audit.Versions(example_laws)
     decisions = []
@@ -105,6 +128,8 @@ def test_encoder_on_generated_operations(example_laws: list[Law]) -> None:
     for _ in range(2):
         for number, d in enumerate(decisions, 1):
             assert_same_encoding(d, number)
+    assert all(assert_same_outcome_encoding(d, 3) for d in decisions if d.steps[0][3] != "")
+
 
 
 @given(laws().flatmap(lambda g: st.tuples(st.just(g), st.one_of(
@@ -151,6 +176,14 @@ decisions = st.builds(
 def test_encoder_on_any_texts(d: Decision, line: int) -> None:
     assert_same_encoding(d, line)
     assert_same_encoding(d, line)  # from what it remembered
+
+
+@given(decisions, st.integers(0, 10**12), odd_texts, odd_texts)
+def test_outcome_parts_on_any_texts(d: Decision, line: int, op_id: str, date: str) -> None:
+    """Odd texts everywhere, placeholders among them: the parts give the canonical record, or
+    none are made."""
+    d = attrs.evolve(d, operation=op_id, steps=(("start", "T", "1", op_id, date), *d.steps))
+    assert_same_outcome_encoding(d, line)
 
 
 def test_encoder_reuses_nothing_stale() -> None:

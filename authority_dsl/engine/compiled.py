@@ -51,9 +51,10 @@ from .common import (
 
 Pred = Callable[[Facts, "ShareFacts | None"], Any]
 # Bounds on what a compiled law remembers: memory stays flat however many operations it sees.
-PLANS_SIZE = 1 << 12
+PLANS_SIZE = 1 << 13
 MEMO_SIZE = 1 << 12
 TEMPLATES_SIZE = 1 << 12
+FAST_TEMPLATES_SIZE = 1 << 13  # kinds of operation times the facts powers read: many
 _NOTHING: frozenset[str] = frozenset()
 # Facts fixed by a plan (the threat and the capabilities), and facts of each operation, in the
 # order of the tuple the fast path builds.
@@ -195,11 +196,20 @@ class _Plan:
     # or why none is.
     capabilities: tuple[tuple[str, tuple[tuple[_Power, tuple[Any, ...]], ...],
                               tuple[Violation, str] | None], ...]
+    # The threat is not in force between these dates: every operation of the kind whose names
+    # are all known is denied for that alone, and this is the threat's citation.
+    dormant: bool = False
+    cites: str | None = None
 
 
-# The plan of operations that take the general path (an unknown name, a date outside the law or
-# the threat, no capability), which words what is wrong.
+# The plan of operations that take the general path (an unknown name, a date outside the law,
+# no capability), which words what is wrong.
 _GENERAL = _Plan(False, "", 0, frozenset(), 0, "targeted", (), (), (), False, ())
+_VERDICT_STEPS = {v: ("verdict", v) for v in (PERMITTED, REQUIRES, DENIED)}
+_DENIED_STEP = _VERDICT_STEPS[DENIED]
+# What the fast path decides, beside the operation's id and date (`CompiledLaw.outcome`).
+OutcomeTuple = tuple[str, tuple[Authorised, ...], tuple[Missing, ...], tuple[Violation, ...],
+                     tuple[str, ...], tuple[tuple[str, ...], ...]]
 
 
 class CompiledLaw:
@@ -258,6 +268,9 @@ class CompiledLaw:
         self.fast_templates: dict[tuple[Any, ...], _Template] = {}
         self.failures: dict[tuple[object, ...], tuple[tuple[Violation, ...],
                                                       tuple[str, ...]]] = {}
+        self.dormant: dict[tuple[str, dt.date], Violation] = {}
+        # (capability, the templates of its candidates, ...) -> why none is usable
+        self.failed: dict[tuple[Any, ...], tuple[tuple[Violation, ...], tuple[str, ...]]] = {}
         conditions = [c.condition for p in law.powers for c in p.conditionals]
         conditions += [p.condition for p in law.prohibitions]
         conditions += [c for r in law.share_rules for c, _ in r.forbidden]
@@ -316,6 +329,18 @@ class CompiledLaw:
         """Decide one operation. The plan of its kind (interval between the law's dates, threat,
         technique, capabilities) is made once: prohibitions that read only those, and the
         candidate powers of each capability. What is left per operation is set arithmetic."""
+        found = self.outcome(op)
+        if isinstance(found, Decision):
+            return found
+        return Decision(op.id, found[0], self.info, found[1], found[2], found[3], found[4],
+                        (("start", self.title, self.version, op.id, op.date.isoformat()),
+                         *found[5]))
+
+    def outcome(self, op: Operation) -> Decision | OutcomeTuple:
+        """The decision of `decide`, or on the fast path only what it says beyond the
+        operation's id and date, as a tuple: (verdict, authorised, missing, violations,
+        alternatives, the steps of the trace after its start step). Equal tuples, equal
+        decisions for operations of the same id and date: a reader may key on them."""
         day = op.date
         pkey = (bisect.bisect_right(self.boundaries, day), op.threat, op.technique,
                 op.capabilities)
@@ -356,6 +381,8 @@ class CompiledLaw:
                 if sharing.recipient not in self.recipient_foreign or \
                         not self.requirement_names.issuperset(sharing.with_):
                     return self._decide_general(op)
+        if plan.dormant:
+            return self._dormant(plan, op)
         # Everything the rest of the decision depends on; the start date only where conditions
         # read it or durations of different kinds meet.
         # Durations as plain tuples in keys: hashing those runs in C.
@@ -380,18 +407,16 @@ class CompiledLaw:
                 self._review_memo()
             if found is not None:
                 self.hits += 1
-                return Decision(op.id, found[0], self.info, found[1], found[2], found[3],
-                                found[4], (("start", self.title, self.version, op.id,
-                                            day.isoformat()), *found[5]))
+                return found
         facts = None
         threat = plan.threat
         if plan.prohibitions and (shares or not plan.shares_only):
             facts = self._facts(plan, op, protected)
             violations, fired = self._prohibited(facts, plan.prohibitions)
-            steps = [("start", self.title, self.version, op.id, day.isoformat()), *fired]
+            steps = fired
         else:
             violations = list(plan.violations)
-            steps = [("start", self.title, self.version, op.id, day.isoformat()), *plan.steps]
+            steps = list(plan.steps)
         authorised = []
         parts: list[tuple[Missing, ...]] = []
         alternatives: list[str] = []
@@ -404,6 +429,7 @@ class CompiledLaw:
                 continue
             best = template = None
             best_count = 0
+            failing: tuple[_Template, ...] = ()  # templates of candidates with problems
             for power, static in candidates:
                 template = power.fixed
                 if template is None:
@@ -415,6 +441,7 @@ class CompiledLaw:
                         template = self._fast_template(power, plan, op, protected, tkey,
                                                        template)
                 if template.problems:
+                    failing += (template,)
                     continue
                 lacking = template.reqset - have
                 if best is None or len(lacking) < best_count:
@@ -427,8 +454,15 @@ class CompiledLaw:
                         failed = template.failed[capability] = self._fail_fast(
                             capability, candidates, plan, op, protected, have, late)
                 else:
-                    failed = self._fail_fast(capability, candidates, plan, op, protected, have,
-                                             late)
+                    # The templates word each candidate's problems; which limit is the most
+                    # generous may depend on the start date.
+                    fkey = (capability, failing, day if self.date_matters else None)
+                    failed = self.failed.get(fkey)
+                    if failed is None:
+                        if len(self.failed) >= TEMPLATES_SIZE:
+                            self.failed.clear()
+                        failed = self.failed[fkey] = self._fail_fast(
+                            capability, candidates, plan, op, protected, have, late)
                 violations.extend(failed[0])
                 alternatives.extend(failed[1])
                 continue
@@ -489,17 +523,16 @@ class CompiledLaw:
         else:
             verdict = REQUIRES if missing_t else PERMITTED
             violations_t = ()
-        steps.append(("verdict", verdict))
+        steps.append(_VERDICT_STEPS[verdict])
         authorised_t = tuple(authorised)
         alternatives_t = tuple(sorted(set(alternatives))) if alternatives else ()
+        outcome = (verdict, authorised_t, missing_t, violations_t, alternatives_t, tuple(steps))
         if memo_key is not None:
             memo = self.memo
             if len(memo) >= MEMO_SIZE:
                 memo.clear()
-            memo[memo_key] = (verdict, authorised_t, missing_t, violations_t, alternatives_t,
-                              tuple(steps[1:]))
-        return Decision(op.id, verdict, self.info, authorised_t, missing_t, violations_t,
-                        alternatives_t, tuple(steps))
+            memo[memo_key] = outcome
+        return outcome
 
     def _ambiguous(self, span: object, stated: Duration) -> bool:
         """Whether a stated duration compares with one of the law's differently on other dates."""
@@ -521,15 +554,14 @@ class CompiledLaw:
 
     def _plan(self, pkey: tuple[Any, ...], op: Operation) -> _Plan:
         """What operations of one kind have in common; `_GENERAL` when the general path must
-        decide them all (an unknown name, a date outside the law or the threat, no capability)."""
-        if len(self.plans) >= PLANS_SIZE:
-            self.plans.clear()
-        self.plans[pkey] = _GENERAL  # until the plan below is made, if it can be
+        decide them all (an unknown name, a date outside the law, no capability), or a dormant
+        plan when the threat is not in force. Kinds with an unknown name are not remembered:
+        misspellings seldom repeat, and telling them is cheap."""
         law = self.law
         day = op.date
         _, threat, technique, given = pkey
         info = self.threat_info.get(threat) if threat is not None else None
-        if info is None or not law.in_force.contains(day) or not info[2].contains(day):
+        if info is None:
             return _GENERAL
         if technique is not None:
             caps = law.techniques.get(technique)
@@ -541,6 +573,15 @@ class CompiledLaw:
         if not caps or not caps <= self.capability_names:
             return _GENERAL
         assert threat is not None
+        if len(self.plans) >= PLANS_SIZE:
+            self.plans.clear()
+        self.plans[pkey] = _GENERAL  # until the plan below is made, if it can be
+        if not law.in_force.contains(day):
+            return _GENERAL
+        if not info[2].contains(day):
+            plan = self.plans[pkey] = _Plan(True, threat, info[1], caps, 0, "targeted", (), (),
+                                            (), False, (), True, law.threats[threat].cites)
+            return plan
         intrusion = max(self.intrusion[c] for c in caps)
         scope = "bulk" if any(self.bulk[c] for c in caps) else "targeted"
         neutral = Facts(threat, info[1], caps, intrusion, scope, _NOTHING, None, None, False,
@@ -597,6 +638,19 @@ class CompiledLaw:
                     messages.cannot_evaluate(f"prohibition `{pro.name}`", str(exc)))
         return out.violations, out.steps
 
+    def _dormant(self, plan: _Plan, op: Operation) -> OutcomeTuple:
+        """Denied: the threat is not in force on the start date (as the general path words it,
+        once all names are known to be the law's)."""
+        day = op.date
+        key = (plan.threat, day)
+        violation = self.dormant.get(key)
+        if violation is None:
+            if len(self.dormant) >= TEMPLATES_SIZE:
+                self.dormant.clear()
+            violation = self.dormant[key] = messages.threat_not_in_force(plan.threat, day,
+                                                                         plan.cites)
+        return DENIED, (), (), (violation,), (), (_DENIED_STEP,)
+
     def _fast_template(self, power: _Power, plan: _Plan, op: Operation,
                        protected: frozenset[str], tkey: tuple[Any, ...],
                        found: _Template | None) -> _Template:
@@ -611,7 +665,7 @@ class CompiledLaw:
             dated = templates.get(tkey)
             if dated is not None:
                 return dated
-        if len(templates) >= TEMPLATES_SIZE:
+        if len(templates) >= FAST_TEMPLATES_SIZE:
             templates.clear()
             if found is _DATED:
                 templates[tkey[:-1]] = found
