@@ -80,6 +80,7 @@ _decode = _decoder.decode
 # One JSON value from an index: (value, where it ends); the scanner `decode` itself uses.
 _scan_once: Callable[[str, int], tuple[Any, int]] = _decoder.scan_once  # type: ignore[attr-defined]
 _REMEMBER = 1 << 14  # entries of the auditor's small caches (days, kinds of operation)
+_RECORDS = 1 << 12  # outcomes whose record parts are remembered, per version: about 1 KB each
 # Characters some readers take for line breaks (str.splitlines, JavaScript); JSON escapes none of
 # them, so they are escaped here to keep one record per line for every reader.
 _LINE_BREAKS = (("\x85", "\\u0085"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
@@ -220,7 +221,7 @@ class _Under:
     summary entries of each outcome of the evaluator's fast path, remembered."""
 
     __slots__ = ("capabilities", "decide", "info", "label", "law", "outcome", "records",
-                 "title", "version")
+                 "texts", "title", "version")
 
     def __init__(self, version: Version) -> None:
         self.label = version.label
@@ -231,13 +232,14 @@ class _Under:
             version.law.version
         self.capabilities: dict[tuple[str | None, tuple[str, ...]], tuple[str, ...]] = {}
         self.records: dict[OutcomeTuple, _Record | None] = {}
+        self.texts: dict[str, str] = {}  # the one copy of each text of those records
 
 
 class _Record(NamedTuple):
-    """What an outcome of the fast path writes and counts: the five parts of its record
+    """What an outcome of the fast path writes and counts: the parts of its record
     (`decision.outcome_parts`), its verdict, missing requirements and prohibitions hit."""
 
-    parts: tuple[str, str, str, str, str]
+    parts: tuple[str, str, str, str, str, str]  # the first split before its `"law"` key
     verdict: str
     missing: tuple[str, ...]
     prohibitions: tuple[str, ...]
@@ -480,13 +482,14 @@ class Auditor:
             records = under.records
             record: _Record | None = records.get(outcome, _UNMADE)
             if record is _UNMADE:
-                if len(records) >= _REMEMBER:
+                if len(records) >= _RECORDS:
                     records.clear()
+                    under.texts.clear()
                 record = records[outcome] = self._record(under, outcome)
             if record is not None:
-                a, b, c, d, f = record.parts
+                a, identity, b, c, d, f = record.parts
                 e = _encode_str(op.id)[1:-1]
-                return a, f"{b}{e}{c}{e}{d}{day.isoformat()}{f}", Tally(
+                return a + identity, f"{b}{e}{c}{e}{d}{day.isoformat()}{f}", Tally(
                     under.label, record.verdict, threat_label, capabilities, record.missing,
                     record.prohibitions)
             outcome = Decision(op.id, outcome[0], under.info, outcome[1], outcome[2],
@@ -503,8 +506,14 @@ class Auditor:
         parts = outcome_parts(*outcome, under.info, under.title, under.version)
         if parts is None:
             return None
-        return _Record(parts, outcome[0], tuple([m.requirement for m in outcome[2]]),
-                       self._prohibitions(outcome[3]))
+        # Outcomes share most of their texts (the law's identity, the trace's start, the same
+        # authorised powers): one copy of each.
+        a, *rest = parts
+        law = a.rfind(',"law":')
+        texts = under.texts
+        shared = tuple([texts.setdefault(t, t) for t in (a[:law], a[law:], *rest)])
+        return _Record(cast(tuple[str, str, str, str, str, str], shared), outcome[0],
+                       tuple([m.requirement for m in outcome[2]]), self._prohibitions(outcome[3]))
 
     def _prohibitions(self, violations: tuple[Violation, ...]) -> tuple[str, ...]:
         """The prohibitions and sharing prohibitions a decision's violations name."""

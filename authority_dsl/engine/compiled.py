@@ -51,10 +51,10 @@ from .common import (
 
 Pred = Callable[[Facts, "ShareFacts | None"], Any]
 # Bounds on what a compiled law remembers: memory stays flat however many operations it sees.
-PLANS_SIZE = 1 << 13
+PLANS_SIZE = 1 << 12
 MEMO_SIZE = 1 << 12
 TEMPLATES_SIZE = 1 << 12
-FAST_TEMPLATES_SIZE = 1 << 13  # kinds of operation times the facts powers read: many
+FAST_TEMPLATES_SIZE = 1 << 12  # kinds of operation times the facts powers read: many
 _NOTHING: frozenset[str] = frozenset()
 # Facts fixed by a plan (the threat and the capabilities), and facts of each operation, in the
 # order of the tuple the fast path builds.
