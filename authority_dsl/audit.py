@@ -221,7 +221,7 @@ class _Under:
     summary entries of each outcome of the evaluator's fast path, remembered."""
 
     __slots__ = ("capabilities", "decide", "info", "label", "law", "outcome", "records",
-                 "texts", "title", "version")
+                 "seen", "texts", "title", "version")
 
     def __init__(self, version: Version) -> None:
         self.label = version.label
@@ -233,6 +233,7 @@ class _Under:
         self.capabilities: dict[tuple[str | None, tuple[str, ...]], tuple[str, ...]] = {}
         self.records: dict[OutcomeTuple, _Record | None] = {}
         self.texts: dict[str, str] = {}  # the one copy of each text of those records
+        self.seen: set[int] = set()  # hashes of outcomes seen once (a collision costs nothing)
 
 
 class _Record(NamedTuple):
@@ -478,14 +479,24 @@ class Auditor:
             else UNKNOWN
         outcome = under.outcome(op)
         if type(outcome) is tuple:
-            # The fast path's outcome: its record parts and counts are made once.
+            # The fast path's outcome: the record parts and counts of one seen before are made
+            # once. Many outcomes come only once (combinations of grants and missing
+            # requirements): those are written the plain way.
             records = under.records
             record: _Record | None = records.get(outcome, _UNMADE)
             if record is _UNMADE:
-                if len(records) >= _RECORDS:
-                    records.clear()
-                    under.texts.clear()
-                record = records[outcome] = self._record(under, outcome)
+                seen = under.seen
+                marker = hash(outcome)
+                if marker in seen:
+                    if len(records) >= _RECORDS:
+                        records.clear()
+                        under.texts.clear()
+                    record = records[outcome] = self._record(under, outcome)
+                else:
+                    if len(seen) >= _RECORDS:
+                        seen.clear()
+                    seen.add(marker)
+                    record = None
             if record is not None:
                 a, identity, b, c, d, f = record.parts
                 e = _encode_str(op.id)[1:-1]

@@ -33,14 +33,14 @@ VIOLATION_CODES = (
 )
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # evaluators share one copy of each: hashed once
 class Authorised:
     capability: str
     power: str
     cites: str | None
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # evaluators share one copy of each: hashed once
 class Missing:
     requirement: str
     kind: str  # safeguard | assessment
@@ -50,7 +50,7 @@ class Missing:
     note: str | None = None  # e.g. an approval dated after the start
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # evaluators share one copy of each: hashed once
 class Violation:
     code: str
     message: str

@@ -74,6 +74,30 @@ def test_remembered_decisions_agree(case: tuple[GenLaw, Operation], shift: int) 
     assert fast.decide(moved).to_json() == reference(law, moved).to_json()
 
 
+@given(law_and_op(), st.sampled_from([
+    "any share (country in watched)", "any share (country in watched) and scope == bulk",
+    "any share (data == unevaluated) or severity >= 3", "recipients contains private_party"]),
+    st.lists(st.tuples(st.sampled_from(["NL", "RU", "BE"]),
+                       st.sampled_from(["evaluated", "unevaluated"])), min_size=1, max_size=4))
+def test_operations_differing_in_sharings_agree(case: tuple[GenLaw, Operation], forbid: str,
+                                                variants: list[tuple[str, str]]) -> None:
+    """One compiled law, with a prohibition that reads sharings, decides operations that differ
+    only in where and what their first sharing goes, or in their threat or capabilities: each as
+    the reference decides it (nothing it remembers of one carries over)."""
+    gen, op = case
+    assume(op.sharing)
+    law = build(attrs.evolve(gen, prohibitions=(forbid,)), TMP)
+    fast = compile_law(law)
+    first = op.sharing[0]
+    kinds = [op] + [replace(op, threat=t[0]) for t in gen.threats] + [
+        replace(op, technique=None, capabilities=(c[0],)) for c in gen.capabilities]
+    for country, data in [(first.country, first.data), *variants]:
+        for kind in kinds:  # and of other threats and capabilities, with the same sharings
+            other = replace(kind, sharing=(replace(first, country=country, data=data),
+                                           *op.sharing[1:]))
+            assert fast.decide(other).to_json() == reference(law, other).to_json()
+
+
 @given(law_and_op())
 def test_permitted_means_every_capability_authorised(case: tuple[GenLaw, Operation]) -> None:
     """Default deny: permitted only with a power in force for the threat granting each one."""

@@ -200,6 +200,9 @@ class _Plan:
     # are all known is denied for that alone, and this is the threat's citation.
     dormant: bool = False
     cites: str | None = None
+    # For prohibitions that read only the plan's facts and sharings: the interval and the facts
+    # of the plan they read, which with the sharings key what they find.
+    share_key: tuple[Any, ...] = ()
 
 
 # The plan of operations that take the general path (an unknown name, a date outside the law,
@@ -269,6 +272,12 @@ class CompiledLaw:
         self.failures: dict[tuple[object, ...], tuple[tuple[Violation, ...],
                                                       tuple[str, ...]]] = {}
         self.dormant: dict[tuple[str, dt.date], Violation] = {}
+        # (plan's share key, sharings) -> what prohibitions reading only those find
+        self.share_prohibited: dict[tuple[Any, ...], tuple[tuple[Violation, ...],
+                                                           tuple[tuple[str, ...], ...]]] = {}
+        self.prohibition_reads = sorted(
+            set().union(*(_reads(p.condition) for p in law.prohibitions))
+            & (_PLAN_FACTS - {"ancestors"}))
         # (capability, the templates of its candidates, ...) -> why none is usable
         self.failed: dict[tuple[Any, ...], tuple[tuple[Violation, ...], tuple[str, ...]]] = {}
         conditions = [c.condition for p in law.powers for c in p.conditionals]
@@ -411,9 +420,22 @@ class CompiledLaw:
         facts = None
         threat = plan.threat
         if plan.prohibitions and (shares or not plan.shares_only):
-            facts = self._facts(plan, op, protected)
-            violations, fired = self._prohibited(facts, plan.prohibitions)
-            steps = fired
+            if plan.shares_only:
+                # What they find depends on the plan and the sharings alone: found once.
+                pro_key = (plan.share_key,
+                           tuple([(s.recipient, s.country, s.data) for s in shares]))
+                known = self.share_prohibited.get(pro_key)
+                if known is None:
+                    facts = self._facts(plan, op, protected)
+                    fired_v, fired_s = self._prohibited(facts, plan.prohibitions)
+                    if len(self.share_prohibited) >= TEMPLATES_SIZE:
+                        self.share_prohibited.clear()
+                    known = self.share_prohibited[pro_key] = (
+                        tuple([_one(v) for v in fired_v]), tuple(fired_s))
+                violations, steps = list(known[0]), list(known[1])
+            else:
+                facts = self._facts(plan, op, protected)
+                violations, steps = self._prohibited(facts, plan.prohibitions)
         else:
             violations = list(plan.violations)
             steps = list(plan.steps)
@@ -612,7 +634,8 @@ class CompiledLaw:
             capabilities.append((capability, candidates, no_basis))
         plan = _Plan(fast, threat, info[1], caps, intrusion, scope,
                      in_force if dynamic else (), tuple(violations), tuple(steps), shares_only,
-                     tuple(capabilities))
+                     tuple(capabilities),
+                     share_key=(pkey[0], *[getattr(neutral, f) for f in self.prohibition_reads]))
         self.plans[pkey] = plan
         return plan
 
