@@ -83,7 +83,7 @@ _decode = _decoder.decode
 # One JSON value from an index: (value, where it ends); the scanner `decode` itself uses.
 _scan_once: Callable[[str, int], tuple[Any, int]] = _decoder.scan_once  # type: ignore[attr-defined]
 _REMEMBER = 1 << 14  # entries of the auditor's small caches (days, kinds of operation)
-_RECORDS = 1 << 12  # outcomes whose record parts are remembered, per version: about 1 KB each
+_RECORDS = 1 << 11  # outcomes whose record parts are remembered, per version: about 1 KB each
 # Characters some readers take for line breaks (str.splitlines, JavaScript); JSON escapes none of
 # them, so they are escaped here to keep one record per line for every reader.
 _LINE_BREAKS = (("\x85", "\\u0085"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
