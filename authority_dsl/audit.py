@@ -33,6 +33,7 @@ version is denied with that reason.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import io
 import itertools
@@ -197,6 +198,10 @@ class Tally(NamedTuple):
     prohibitions: tuple[str, ...]
 
 
+# A Tally made from a tuple of its fields without the Python-level constructor.
+_tally = functools.partial(tuple.__new__, Tally)
+
+
 def _lone_surrogate(text: str) -> bool:
     """Whether a JSON text decodes to a string holding a lone surrogate, which no UTF-8 output
     can carry (an invalid JSON text is left to the decoder's own error)."""
@@ -275,19 +280,27 @@ class Auditor:
         start, lines = chunk
         summary = Summary()
         tallies: list[Tally] = []
-        line, decided = self.line, self.decided
+        line, decide = self.line, self.decide
+        count = tallies.append
         out: list[str] = []
         append = out.append
         no_memo = self.memo is None
         for number, raw in enumerate(lines, start):
             # Without a memo, or while it steps aside, most lines take this short way: read in
-            # one pass, decided. Anything else goes through `line`.
+            # one pass, decided (as `decided` does without a memo key). Anything else goes
+            # through `line`.
             if raw is not None and (no_memo or self.memo_pause):
                 op = decode(raw)
                 if op is not None:
                     if not no_memo:
                         self.memo_pause -= 1
-                    append(decided(number, op, None, summary, tallies))
+                    try:
+                        head, tail, tally = decide(op)
+                    except Exception as exc:  # one bad decision must not stop the audit
+                        append(self.internal_error(number, op, None, summary, exc))
+                        continue
+                    count(tally)
+                    append(f"{head}{number}{tail}")
                     continue
             append(line(number, raw, summary, tallies))
         out.append("")
@@ -436,10 +449,7 @@ class Auditor:
         try:
             head, tail, tally = self.decide(op)
         except Exception as exc:  # one bad decision must not stop the audit: fail closed
-            if value is None:
-                value = {"id": op.id if key is None else key[1]}
-            return self.fail(summary, number, "internal-error",
-                             f"cannot decide: internal error {type(exc).__name__}: {exc}", value)
+            return self.internal_error(number, op, key, summary, exc, value)
         tallies.append(tally)
         if key is None:
             return f"{head}{number}{tail}"
@@ -451,6 +461,14 @@ class Auditor:
         heads, tails = head.split(_ID_TOKEN), tail.split(_ID_TOKEN)
         memo[key[0]] = (heads, tails, tally)
         return f"{op_id.join(heads)}{number}{op_id.join(tails)}"
+
+    def internal_error(self, number: int, op: Operation, key: tuple[bytes, str] | None,
+                       summary: Summary, exc: Exception, value: object = None) -> str:
+        """The error record of an operation whose decision failed (fail closed)."""
+        if value is None:
+            value = {"id": op.id if key is None else key[1]}
+        return self.fail(summary, number, "internal-error",
+                         f"cannot decide: internal error {type(exc).__name__}: {exc}", value)
 
     def decide(self, op: Operation) -> tuple[str, str, Tally]:
         """The record of an operation in two parts, around its line number, and what it adds to
@@ -478,8 +496,6 @@ class Auditor:
             if len(under.capabilities) >= _REMEMBER:
                 under.capabilities.clear()
             under.capabilities[kind] = capabilities
-        threat_label = "(none)" if threat is None else threat if threat in law.threats \
-            else UNKNOWN
         outcome = under.outcome(op)
         if type(outcome) is tuple:
             # The fast path's outcome: the record parts and counts of one seen before are made
@@ -503,14 +519,17 @@ class Auditor:
             if record is not None:
                 a, identity, b, c, d, f = record.parts
                 e = _encode_str(op.id)[1:-1]
-                return a + identity, f"{b}{e}{c}{e}{d}{day.isoformat()}{f}", Tally(
-                    under.label, record.verdict, threat_label, capabilities, record.missing,
-                    record.prohibitions)
+                # The fast path decided it: its threat is one of the law's.
+                return a + identity, f"{b}{e}{c}{e}{d}{day.isoformat()}{f}", _tally((
+                    under.label, record.verdict, threat, capabilities, record.missing,
+                    record.prohibitions))
             outcome = Decision(op.id, outcome[0], under.info, outcome[1], outcome[2],
                                outcome[3], outcome[4],
                                (("start", under.title, under.version, op.id, day.isoformat()),
                                 *outcome[5]))
         assert isinstance(outcome, Decision)
+        threat_label = "(none)" if threat is None else threat if threat in law.threats \
+            else UNKNOWN
         return (*record_parts(outcome), Tally(
             under.label, outcome.verdict, threat_label, capabilities,
             tuple([m.requirement for m in outcome.missing]),

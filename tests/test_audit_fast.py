@@ -610,3 +610,37 @@ def test_parallel_run_with_too_long_lines(example_laws: list[Law], tmp_path: Pat
     records = [json.loads(line) for line in outputs[0].splitlines()]
     assert len(records) == len(lines)
     assert records[100]["code"] == records[-1]["code"] == "line-too-long"
+
+
+def test_a_failing_decision_is_an_error_record_on_every_path(
+        example_laws: list[Law], monkeypatch: pytest.MonkeyPatch) -> None:
+    """An evaluator that fails on one operation gives that line an `internal-error` record
+    naming the operation, and every other line its decision: on the short path (no memo), and
+    on the memo's path, where the line repeats."""
+    gen = gen_ops()
+    lines = [line.rstrip(b"\n") for line in gen.generate(SPECS, 40, seed=5, malformed=0.0)]
+    victim = json.loads(lines[3])["id"]
+    bad = replace(from_json(json.loads(lines[3])), id="")
+    lines.append(lines[3])  # a repeat, for the memo's path
+    expected, _ = audit.Auditor(example_laws, memo=False).chunk((1, list(lines)))
+    real = audit.Auditor.decide
+
+    def failing(self: audit.Auditor, op: Operation) -> Any:
+        if replace(op, id="") == bad:  # the memo's path decides it under a placeholder id
+            raise RuntimeError("boom")
+        return real(self, op)
+
+    monkeypatch.setattr(audit.Auditor, "decide", failing)
+    for memo in (False, True):
+        auditor = audit.Auditor(example_laws, memo=memo)
+        got, summary = auditor.chunk((1, list(lines)))
+        records = [json.loads(r) for r in got.decode().splitlines()]
+        assert len(records) == len(lines)
+        for number in (4, len(lines)):
+            assert records[number - 1] == {
+                "line": number, "code": "internal-error", "operation": victim,
+                "error": "cannot decide: internal error RuntimeError: boom"}
+        assert summary.errors == {"internal-error": 2}
+        kept = [r for i, r in enumerate(got.split(b"\n")) if i + 1 not in (4, len(lines))]
+        assert kept == [r for i, r in enumerate(expected.split(b"\n"))
+                        if i + 1 not in (4, len(lines))]
