@@ -248,7 +248,7 @@ class _Record(NamedTuple):
     """What an outcome of the fast path writes and counts: the parts of its record
     (`decision.outcome_parts`), its verdict, missing requirements and prohibitions hit."""
 
-    parts: tuple[str, str, str, str, str, str]  # the first split before its `"law"` key
+    parts: tuple[str, str, str, str, str]
     verdict: str
     missing: tuple[str, ...]
     prohibitions: tuple[str, ...]
@@ -517,10 +517,10 @@ class Auditor:
                     seen.add(marker)
                     record = None
             if record is not None:
-                a, identity, b, c, d, f = record.parts
+                a, b, c, d, f = record.parts
                 e = _encode_str(op.id)[1:-1]
                 # The fast path decided it: its threat is one of the law's.
-                return a + identity, f"{b}{e}{c}{e}{d}{day.isoformat()}{f}", _tally((
+                return a, f"{b}{e}{c}{e}{d}{day.isoformat()}{f}", _tally((
                     under.label, record.verdict, threat, capabilities, record.missing,
                     record.prohibitions))
             outcome = Decision(op.id, outcome[0], under.info, outcome[1], outcome[2],
@@ -539,13 +539,11 @@ class Auditor:
         parts = outcome_parts(*outcome, under.info, under.title, under.version)
         if parts is None:
             return None
-        # Outcomes share most of their texts (the law's identity, the trace's start, the same
-        # authorised powers): one copy of each.
-        a, *rest = parts
-        law = a.rfind(',"law":')
+        # Outcomes share most of their texts (the trace's start, the same authorised powers):
+        # one copy of each.
         texts = under.texts
-        shared = tuple([texts.setdefault(t, t) for t in (a[:law], a[law:], *rest)])
-        return _Record(cast(tuple[str, str, str, str, str, str], shared), outcome[0],
+        shared = tuple([texts.setdefault(t, t) for t in parts])
+        return _Record(cast(tuple[str, str, str, str, str], shared), outcome[0],
                        tuple([m.requirement for m in outcome[2]]), self._prohibitions(outcome[3]))
 
     def _prohibitions(self, violations: tuple[Violation, ...]) -> tuple[str, ...]:
