@@ -224,17 +224,16 @@ def _error(number: int, code: str, message: str, operation: object = None) -> st
 
 
 class _Under:
-    """One version as the auditor uses it: its label, law and evaluator, the capabilities
-    counted for each kind of operation (technique, capabilities), and the record parts and
-    summary entries of each outcome of the evaluator's fast path, remembered."""
+    """One version as the auditor uses it: its label, law and evaluator (`outcome`), and,
+    remembered, the capabilities counted for each kind of operation (technique, capabilities)
+    and the record parts and summary entries of each outcome of the evaluator's fast path."""
 
-    __slots__ = ("capabilities", "decide", "info", "label", "law", "outcome", "records",
-                 "seen", "texts", "title", "version")
+    __slots__ = ("capabilities", "info", "label", "law", "outcome", "records", "seen", "texts",
+                 "title", "version")
 
     def __init__(self, version: Version) -> None:
         self.label = version.label
         self.law = version.law
-        self.decide = version.engine.decide
         self.outcome = version.engine.outcome
         self.info, self.title, self.version = version.law.info, version.law.title, \
             version.law.version

@@ -54,7 +54,6 @@ Pred = Callable[[Facts, "ShareFacts | None"], Any]
 PLANS_SIZE = 1 << 12
 MEMO_SIZE = 1 << 12
 TEMPLATES_SIZE = 1 << 12
-FAST_TEMPLATES_SIZE = 1 << 12  # kinds of operation times the facts powers read: many
 _NOTHING: frozenset[str] = frozenset()
 # Facts fixed by a plan (the threat and the capabilities), and facts of each operation, in the
 # order of the tuple the fast path builds.
@@ -688,7 +687,7 @@ class CompiledLaw:
             dated = templates.get(tkey)
             if dated is not None:
                 return dated
-        if len(templates) >= FAST_TEMPLATES_SIZE:
+        if len(templates) >= TEMPLATES_SIZE:
             templates.clear()
             if found is _DATED:
                 templates[tkey[:-1]] = found
