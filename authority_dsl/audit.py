@@ -224,17 +224,18 @@ def _error(number: int, code: str, message: str, operation: object = None) -> st
 
 
 class _Under:
-    """One version as the auditor uses it: its label, law and evaluator (`outcome`), and,
-    remembered, the capabilities counted for each kind of operation (technique, capabilities)
-    and the record parts and summary entries of each outcome of the evaluator's fast path."""
+    """One version as the auditor uses it: its label, law and evaluator (`outcome`, and
+    `decision` for an outcome whose record is not remembered), and, remembered, the
+    capabilities counted for each kind of operation (technique, capabilities) and the record
+    parts and summary entries of each outcome of the evaluator's fast path."""
 
-    __slots__ = ("capabilities", "info", "label", "law", "outcome", "records", "seen", "texts",
-                 "title", "version")
+    __slots__ = ("capabilities", "decision", "info", "label", "law", "outcome", "records",
+                 "seen", "texts", "title", "version")
 
     def __init__(self, version: Version) -> None:
         self.label = version.label
         self.law = version.law
-        self.outcome = version.engine.outcome
+        self.outcome, self.decision = version.engine.outcome, version.engine.decision
         self.info, self.title, self.version = version.law.info, version.law.title, \
             version.law.version
         self.capabilities: dict[tuple[str | None, tuple[str, ...]], tuple[str, ...]] = {}
@@ -522,10 +523,7 @@ class Auditor:
                 return a, f"{b}{e}{c}{e}{d}{day.isoformat()}{f}", _tally((
                     under.label, record.verdict, threat, capabilities, record.missing,
                     record.prohibitions))
-            outcome = Decision(op.id, outcome[0], under.info, outcome[1], outcome[2],
-                               outcome[3], outcome[4],
-                               (("start", under.title, under.version, op.id, day.isoformat()),
-                                *outcome[5]))
+            outcome = under.decision(op, outcome)
         assert isinstance(outcome, Decision)
         threat_label = "(none)" if threat is None else threat if threat in law.threats \
             else UNKNOWN

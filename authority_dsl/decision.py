@@ -162,6 +162,7 @@ _steps: dict[tuple[str, ...], str] = {}
 _laws: dict[tuple[tuple[str, str], ...], str] = {}
 _starts: dict[tuple[str, str], tuple[str, str, str] | None] = {}
 _OPERATION, _DATE = "\x00operation\x00", "\x00date\x00"  # never in a law's title or version
+_OPERATION_TOKEN, _DATE_TOKEN = _encode_str(_OPERATION)[1:-1], _encode_str(_DATE)[1:-1]
 
 
 def _value(value: object) -> str:
@@ -232,8 +233,8 @@ def _start_template(title: str, version: str) -> tuple[str, str, str] | None:
     """The JSON of the start step of a trace, split around the operation and the date; None if
     `render_step` is not a plain substitution of them."""
     parts = _encode_str(render_step(("start", title, version, _OPERATION, _DATE)))
-    head, sep1, rest = parts.partition(_encode_str(_OPERATION)[1:-1])
-    middle, sep2, tail = rest.partition(_encode_str(_DATE)[1:-1])
+    head, sep1, rest = parts.partition(_OPERATION_TOKEN)
+    middle, sep2, tail = rest.partition(_DATE_TOKEN)
     probe = _encode_str(render_step(("start", title, version, "op\"1", "2000-01-01")))
     if not sep1 or not sep2 or probe != f'{head}op\\"1{middle}2000-01-01{tail}':
         return None
@@ -307,11 +308,10 @@ def outcome_parts(verdict: str, authorised: tuple[Authorised, ...], missing: tup
     head, tail = record_parts(Decision(_OPERATION, verdict, law, authorised, missing, violations,
                                        alternatives,
                                        (("start", title, version, _OPERATION, _DATE), *steps)))
-    operation, date = _encode_str(_OPERATION)[1:-1], _encode_str(_DATE)[1:-1]
-    pieces = tail.split(operation)
-    if len(pieces) != 3 or operation in head or date in head or pieces[0][-1:] != '"' \
-            or pieces[1][:1] != '"' or date in pieces[0] or date in pieces[1] \
-            or pieces[2].count(date) != 1:
+    pieces = tail.split(_OPERATION_TOKEN)
+    if len(pieces) != 3 or _OPERATION_TOKEN in head or _DATE_TOKEN in head \
+            or pieces[0][-1:] != '"' or pieces[1][:1] != '"' or _DATE_TOKEN in pieces[0] \
+            or _DATE_TOKEN in pieces[1] or pieces[2].count(_DATE_TOKEN) != 1:
         return None
-    before, after = pieces[2].split(date)
+    before, after = pieces[2].split(_DATE_TOKEN)
     return head, pieces[0], pieces[1], before, after

@@ -1,4 +1,5 @@
-"""benchmarks/gen_ops.py, the seeded generator of operation logs, loaded once for the tests."""
+"""The benchmark scripts the tests use (`benchmarks/gen_ops.py`, the seeded generator of
+operation logs, and `benchmarks/vs_cedar.py`), each loaded once."""
 
 from __future__ import annotations
 
@@ -11,9 +12,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @functools.cache
-def gen_ops() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_ops", ROOT / "benchmarks" / "gen_ops.py")
+def benchmark(name: str) -> ModuleType:
+    """`benchmarks/<name>.py` as a module."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def gen_ops() -> ModuleType:
+    return benchmark("gen_ops")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import json
 import multiprocessing
@@ -25,7 +24,7 @@ from authority_dsl.engine import compile_law
 from authority_dsl.model import Law
 from authority_dsl.operation import from_json
 
-from .genops import gen_ops
+from .genops import benchmark, gen_ops
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "audit"
@@ -410,10 +409,7 @@ def test_generator_is_seeded_and_mixes_in_malformed_lines() -> None:
 def test_cedar_encoding_agrees(capsys: pytest.CaptureFixture[str]) -> None:
     """benchmarks/vs_cedar.py: Cedar and authority-dsl give the same permit/deny answers."""
     pytest.importorskip("cedarpy")
-    spec = importlib.util.spec_from_file_location("vs_cedar", ROOT / "benchmarks" / "vs_cedar.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = benchmark("vs_cedar")
     for law in (V1, ROOT / "specs" / "wiv_threat_draft.auth"):
         assert module.main(["--spec", str(law), "-n", "1500", "--seed", "4"]) == 0
         assert "the engines agree on all" in capsys.readouterr().out

@@ -340,9 +340,14 @@ class CompiledLaw:
         found = self.outcome(op)
         if isinstance(found, Decision):
             return found
-        return Decision(op.id, found[0], self.info, found[1], found[2], found[3], found[4],
+        return self.decision(op, found)
+
+    def decision(self, op: Operation, outcome: OutcomeTuple) -> Decision:
+        """The decision that an outcome of the fast path (`outcome`) stands for."""
+        return Decision(op.id, outcome[0], self.info, outcome[1], outcome[2], outcome[3],
+                        outcome[4],
                         (("start", self.title, self.version, op.id, op.date.isoformat()),
-                         *found[5]))
+                         *outcome[5]))
 
     def outcome(self, op: Operation) -> Decision | OutcomeTuple:
         """The decision of `decide`, or on the fast path only what it says beyond the
