@@ -498,24 +498,28 @@ class Auditor:
             under.capabilities[kind] = capabilities
         outcome = under.outcome(op)
         if type(outcome) is tuple:
-            # The fast path's outcome: the record parts and counts of one seen before are made
-            # once. Many outcomes come only once (combinations of grants and missing
-            # requirements): those are written the plain way.
+            # The fast path's outcome: its record parts and counts, straight from it. Those of
+            # an outcome seen before are kept (many come only once: combinations of grants and
+            # missing requirements).
             records = under.records
             record: _Record | None = records.get(outcome, _UNMADE)
             if record is _UNMADE:
-                seen = under.seen
-                marker = hash(outcome)
-                if marker in seen:
-                    if len(records) >= _RECORDS:
-                        records.clear()
-                        under.texts.clear()
-                    record = records[outcome] = self._record(under, outcome)
-                else:
-                    if len(seen) >= _RECORDS:
-                        seen.clear()
-                    seen.add(marker)
-                    record = None
+                record = self._record(under, outcome)
+                if record is not None:
+                    seen = under.seen
+                    marker = hash(outcome)
+                    if marker in seen:
+                        if len(records) >= _RECORDS:
+                            records.clear()
+                            under.texts.clear()
+                        texts = under.texts
+                        records[outcome] = record._replace(parts=cast(
+                            tuple[str, str, str, str, str],
+                            tuple([texts.setdefault(t, t) for t in record.parts])))
+                    else:
+                        if len(seen) >= _RECORDS:
+                            seen.clear()
+                        seen.add(marker)
             if record is not None:
                 a, b, c, d, f = record.parts
                 e = _encode_str(op.id)[1:-1]
@@ -536,12 +540,8 @@ class Auditor:
         parts = outcome_parts(*outcome, under.info, under.title, under.version)
         if parts is None:
             return None
-        # Outcomes share most of their texts (the trace's start, the same authorised powers):
-        # one copy of each.
-        texts = under.texts
-        shared = tuple([texts.setdefault(t, t) for t in parts])
-        return _Record(cast(tuple[str, str, str, str, str], shared), outcome[0],
-                       tuple([m.requirement for m in outcome[2]]), self._prohibitions(outcome[3]))
+        return _Record(parts, outcome[0], tuple([m.requirement for m in outcome[2]]),
+                       self._prohibitions(outcome[3]))
 
     def _prohibitions(self, violations: tuple[Violation, ...]) -> tuple[str, ...]:
         """The prohibitions and sharing prohibitions a decision's violations name."""

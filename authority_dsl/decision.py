@@ -241,16 +241,24 @@ def _start_template(title: str, version: str) -> tuple[str, str, str] | None:
     return head, middle, tail
 
 
-def _start(step: tuple[str, ...]) -> str:
-    """A start step (five parts), from the template of its law when its parts are texts."""
-    _, title, version, operation, date = step
+def _start_of(title: object, version: object) -> tuple[str, str, str] | None:
+    """The template of the start steps of law `title` `version` (`_start_template`),
+    remembered."""
+    if type(title) is not str or type(version) is not str:
+        return None
     key = title, version
-    template = _starts.get(key, _UNSEEN)
+    template: tuple[str, str, str] | None = _starts.get(key, _UNSEEN)
     if template is _UNSEEN:
         if len(_starts) >= _REMEMBERED:
             _starts.clear()
-        template = _starts[key] = _start_template(title, version) \
-            if type(title) is str and type(version) is str else None
+        template = _starts[key] = _start_template(title, version)
+    return template
+
+
+def _start(step: tuple[str, ...]) -> str:
+    """A start step (five parts), from the template of its law when its parts are texts."""
+    _, title, version, operation, date = step
+    template = _start_of(title, version)
     if template is not None and type(operation) is str and type(date) is str:
         head, middle, tail = template
         return f"{head}{_encode_str(operation)[1:-1]}{middle}{_encode_str(date)[1:-1]}{tail}"
@@ -304,14 +312,18 @@ def outcome_parts(verdict: str, authorised: tuple[Authorised, ...], missing: tup
     """The record of a decision whose trace starts with the start step of law `title`
     `version`, in five parts around its line, operation and date: `a + str(n) + b + e + c + e
     + d + date + f` is `record_dumps(decision, n)` for the operation whose id JSON-escapes to
-    `e` (without quotes). None where the parts cannot be told apart."""
-    head, tail = record_parts(Decision(_OPERATION, verdict, law, authorised, missing, violations,
-                                       alternatives,
-                                       (("start", title, version, _OPERATION, _DATE), *steps)))
-    pieces = tail.split(_OPERATION_TOKEN)
-    if len(pieces) != 3 or _OPERATION_TOKEN in head or _DATE_TOKEN in head \
-            or pieces[0][-1:] != '"' or pieces[1][:1] != '"' or _DATE_TOKEN in pieces[0] \
-            or _DATE_TOKEN in pieces[1] or pieces[2].count(_DATE_TOKEN) != 1:
+    `e` (without quotes). None where the parts cannot be told apart. Written as `record_parts`
+    writes them, with the start step from its law's template."""
+    template = _start_of(title, version)
+    if template is None:
         return None
-    before, after = pieces[2].split(_DATE_TOKEN)
-    return head, pieces[0], pieces[1], before, after
+    start_head, start_middle, start_tail = template
+    known = _steps
+    rest = "".join([f",{known.get(s) or _step(s)}" for s in steps]) if steps else ""
+    return (f'{{"alternatives":[{",".join([_text(a) for a in alternatives])}],'
+            f'"authorised":[{_records_json(authorised) if authorised else ""}],'
+            f'"law":{_law(law)},"line":',
+            f',"missing":[{_records_json(missing) if missing else ""}],"operation":"',
+            f'","trace":[{start_head}', start_middle,
+            f'{start_tail}{rest}],"verdict":{_text(verdict)},'
+            f'"violations":[{_records_json(violations) if violations else ""}]}}')

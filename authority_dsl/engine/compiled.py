@@ -279,6 +279,8 @@ class CompiledLaw:
             & (_PLAN_FACTS - {"ancestors"}))
         # (capability, the templates of its candidates, ...) -> why none is usable
         self.failed: dict[tuple[Any, ...], tuple[tuple[Violation, ...], tuple[str, ...]]] = {}
+        # violations as found -> in the record's order, without repeats
+        self.ordered: dict[tuple[Violation, ...], tuple[Violation, ...]] = {}
         conditions = [c.condition for p in law.powers for c in p.conditionals]
         conditions += [p.condition for p in law.prohibitions]
         conditions += [c for r in law.share_rules for c, _ in r.forbidden]
@@ -544,8 +546,15 @@ class CompiledLaw:
             missing_t = tuple(merged.values())
         if violations:
             verdict = DENIED
-            violations_t = _distinct(sorted(violations, key=_VIOLATION_ORDER)) \
-                if len(violations) > 1 else tuple(violations)
+            violations_t = tuple(violations)
+            if len(violations_t) > 1:
+                ordered = self.ordered.get(violations_t)
+                if ordered is None:
+                    if len(self.ordered) >= TEMPLATES_SIZE:
+                        self.ordered.clear()
+                    ordered = self.ordered[violations_t] = _distinct(
+                        sorted(violations, key=_VIOLATION_ORDER))
+                violations_t = ordered
         else:
             verdict = REQUIRES if missing_t else PERMITTED
             violations_t = ()
