@@ -10,6 +10,7 @@ from json.encoder import encode_basestring as _encode_str
 from typing import Any
 
 import attrs
+import msgspec
 
 PERMITTED, REQUIRES, DENIED = "permitted", "requires", "denied"
 VERDICTS = (PERMITTED, REQUIRES, DENIED)
@@ -33,15 +34,15 @@ VIOLATION_CODES = (
 )
 
 
-@attrs.frozen(cache_hash=True)  # evaluators share one copy of each: hashed once
-class Authorised:
+# The records of a decision are msgspec structures: immutable, compared by value and hashed once,
+# in C (an audit keys its caches on tuples of them). Evaluators share one copy of each.
+class Authorised(msgspec.Struct, frozen=True, cache_hash=True, gc=False):
     capability: str
     power: str
     cites: str | None
 
 
-@attrs.frozen(cache_hash=True)  # evaluators share one copy of each: hashed once
-class Missing:
+class Missing(msgspec.Struct, frozen=True, cache_hash=True, gc=False):
     requirement: str
     kind: str  # safeguard | assessment
     power: str  # the power or share rule that imposes it
@@ -50,8 +51,7 @@ class Missing:
     note: str | None = None  # e.g. an approval dated after the start
 
 
-@attrs.frozen(cache_hash=True)  # evaluators share one copy of each: hashed once
-class Violation:
+class Violation(msgspec.Struct, frozen=True, cache_hash=True, gc=False):
     code: str
     message: str
     cites: str | None = None
