@@ -264,6 +264,7 @@ class CompiledLaw:
         self.plans: dict[tuple[Any, ...], _Plan] = {}
         self.memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self.lookups = self.hits = self.skip_memo = 0
+        self.next_skip = 4 * MEMO_SIZE
         # (interval, threat, capability) -> the powers in force for it, or why there are none
         self.candidates: dict[tuple[Any, ...], tuple[tuple[_Power, ...],
                                                      tuple[Violation, str] | None]] = {}
@@ -581,10 +582,14 @@ class CompiledLaw:
 
     def _review_memo(self) -> None:
         """The memo steps aside for a while when operations hardly repeat (under 10% of
-        lookups hit): building keys would then only cost time."""
+        lookups hit): building keys would then only cost time. The while doubles as long as
+        operations keep not repeating."""
         if self.hits * 10 < self.lookups:
-            self.skip_memo = 4 * MEMO_SIZE
+            self.skip_memo = self.next_skip
+            self.next_skip = min(2 * self.next_skip, 64 * MEMO_SIZE)
             self.memo.clear()
+        else:
+            self.next_skip = 4 * MEMO_SIZE
         self.lookups = self.hits = 0
 
     def _plan(self, pkey: tuple[Any, ...], op: Operation) -> _Plan:
