@@ -254,7 +254,7 @@ class _Record(NamedTuple):
     prohibitions: tuple[str, ...]
 
 
-_NOT_SEEN = object()
+_NOT_SEEN: Any = object()
 _UNMADE: Any = object()  # a record not made yet
 
 
@@ -487,7 +487,6 @@ class Auditor:
             return (*record_parts(decision), Tally(
                 NO_VERSION, decision.verdict, "(none)" if threat is None else UNKNOWN, (), (),
                 ()))
-        assert isinstance(under, _Under)
         law = under.law
         kind = op.technique, op.capabilities
         capabilities = under.capabilities.get(kind)
@@ -528,7 +527,7 @@ class Auditor:
                     under.label, record.verdict, threat, capabilities, record.missing,
                     record.prohibitions))
             outcome = under.decision(op, outcome)
-        assert isinstance(outcome, Decision)
+        outcome = cast(Decision, outcome)
         threat_label = "(none)" if threat is None else threat if threat in law.threats \
             else UNKNOWN
         return (*record_parts(outcome), Tally(
