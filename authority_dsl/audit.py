@@ -17,9 +17,10 @@ Speed: a line takes the fast path of each step, each of which gives up to the pl
 unusual: `operation.decode` reads the line's bytes straight into the operation model with msgspec,
 checking the JSON and the shape in one pass (a line it refuses is read with `json` and
 `operation.from_json`, which word every error with its place); the evaluator's fast path gives an
-outcome without the operation's id and date (`CompiledLaw.outcome`), and the record parts and
-summary entries of an outcome seen before are made once (`decision.outcome_parts`), the rest
-written by `decision.record_parts` straight from the decision, with what repeats remembered; small
+outcome without the operation's id and date (`CompiledLaw.outcome`), whose record is written
+straight from it in parts around the line number, id and date (`decision.outcome_parts`, with what
+repeats remembered), the parts and summary entries of an outcome seen before kept; any other
+decision is written by `decision.record_parts`; small
 caches remember the version in force on each day and the capabilities counted for each kind of
 operation. Objects that outlive a chunk are frozen out of garbage collection after it
 (`_Collector`). With several processes a chunk travels as one bytes object (`_pack`); on Linux the
