@@ -19,12 +19,11 @@ checking the JSON and the shape in one pass (a line it refuses is read with `jso
 `operation.from_json`, which word every error with its place); the evaluator's fast path gives an
 outcome without the operation's id and date (`CompiledLaw.outcome`), whose record is written
 straight from it in parts around the line number, id and date (`decision.outcome_parts`, with what
-repeats remembered), the parts and summary entries of an outcome seen before kept; any other
-decision is written by `decision.record_parts`; small
-caches remember the version in force on each day and the capabilities counted for each kind of
-operation. Objects that outlive a chunk are frozen out of garbage collection after it
-(`_Collector`). With several processes a chunk travels as one bytes object (`_pack`); on Linux the
-workers are forked (`_start_method`).
+repeats remembered), and the parts and summary entries of an outcome seen before are kept; any
+other decision is written by `decision.record_parts`. Small caches remember the version in force
+on each day and the capabilities counted for each kind of operation. Objects that outlive a chunk
+are frozen out of garbage collection after it (`_Collector`). With several processes a chunk
+travels as one bytes object (`_pack`); on Linux the workers are forked (`_start_method`).
 
 Several versions of a law: each operation is decided under the version in force on its date (where
 windows overlap, the version that entered into force last); an operation dated outside every
@@ -512,6 +511,8 @@ class Auditor:
                         if len(records) >= _RECORDS:
                             records.clear()
                             under.texts.clear()
+                        # Outcomes share most of their texts (the trace's start, the same
+                        # authorised powers): one copy of each is kept.
                         texts = under.texts
                         records[outcome] = record._replace(parts=cast(
                             tuple[str, str, str, str, str],

@@ -312,8 +312,8 @@ def outcome_parts(verdict: str, authorised: tuple[Authorised, ...], missing: tup
     """The record of a decision whose trace starts with the start step of law `title`
     `version`, in five parts around its line, operation and date: `a + str(n) + b + e + c + e
     + d + date + f` is `record_dumps(decision, n)` for the operation whose id JSON-escapes to
-    `e` (without quotes). None where the parts cannot be told apart. Written as `record_parts`
-    writes them, with the start step from its law's template."""
+    `e` (without quotes). Written as `record_parts` writes them, with the start step from its
+    law's template; None where there is none (`_start_template`)."""
     template = _start_of(title, version)
     if template is None:
         return None
