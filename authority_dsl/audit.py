@@ -239,7 +239,7 @@ class _Under:
         self.info, self.title, self.version = version.law.info, version.law.title, \
             version.law.version
         self.capabilities: dict[tuple[str | None, tuple[str, ...]], tuple[str, ...]] = {}
-        self.records: dict[OutcomeTuple, _Record | None] = {}
+        self.records: dict[OutcomeTuple, _Record] = {}
         self.texts: dict[str, str] = {}  # the one copy of each text of those records
         self.seen: set[int] = set()  # hashes of outcomes seen once (a collision costs nothing)
 
@@ -255,7 +255,6 @@ class _Record(NamedTuple):
 
 
 _NOT_SEEN: Any = object()
-_UNMADE: Any = object()  # a record not made yet
 
 
 class Auditor:
@@ -500,27 +499,9 @@ class Auditor:
             # The fast path's outcome: its record parts and counts, straight from it. Those of
             # an outcome seen before are kept (many come only once: combinations of grants and
             # missing requirements).
-            records = under.records
-            record: _Record | None = records.get(outcome, _UNMADE)
-            if record is _UNMADE:
+            record = under.records.get(outcome)
+            if record is None:
                 record = self._record(under, outcome)
-                if record is not None:
-                    seen = under.seen
-                    marker = hash(outcome)
-                    if marker in seen:
-                        if len(records) >= _RECORDS:
-                            records.clear()
-                            under.texts.clear()
-                        # Outcomes share most of their texts (the trace's start, the same
-                        # authorised powers): one copy of each is kept.
-                        texts = under.texts
-                        records[outcome] = record._replace(parts=cast(
-                            tuple[str, str, str, str, str],
-                            tuple([texts.setdefault(t, t) for t in record.parts])))
-                    else:
-                        if len(seen) >= _RECORDS:
-                            seen.clear()
-                        seen.add(marker)
             if record is not None:
                 a, b, c, d, f = record.parts
                 e = _encode_str(op.id)[1:-1]
@@ -538,11 +519,31 @@ class Auditor:
             self._prohibitions(outcome.violations)))
 
     def _record(self, under: _Under, outcome: OutcomeTuple) -> _Record | None:
+        """The record parts and summary entries of an outcome of the fast path (None if its law
+        has no start template), kept from the second time the outcome comes."""
         parts = outcome_parts(*outcome, under.info, under.title, under.version)
         if parts is None:
             return None
-        return _Record(parts, outcome[0], tuple([m.requirement for m in outcome[2]]),
-                       self._prohibitions(outcome[3]))
+        seen, marker = under.seen, hash(outcome)
+        keep = marker in seen
+        if not keep:
+            if len(seen) >= _RECORDS:
+                seen.clear()
+            seen.add(marker)
+        else:
+            if len(under.records) >= _RECORDS:
+                under.records.clear()
+                under.texts.clear()
+            # Outcomes share most of their texts (the trace's start, the same authorised
+            # powers): one copy of each is kept.
+            texts = under.texts
+            parts = cast(tuple[str, str, str, str, str],
+                         tuple([texts.setdefault(t, t) for t in parts]))
+        record = _Record(parts, outcome[0], tuple([m.requirement for m in outcome[2]]),
+                         self._prohibitions(outcome[3]))
+        if keep:
+            under.records[outcome] = record
+        return record
 
     def _prohibitions(self, violations: tuple[Violation, ...]) -> tuple[str, ...]:
         """The prohibitions and sharing prohibitions a decision's violations name."""

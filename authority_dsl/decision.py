@@ -279,13 +279,24 @@ def _step(step: tuple[str, ...]) -> str:
     return text
 
 
+def _fields(verdict: str, authorised: tuple[Authorised, ...], missing: tuple[Missing, ...],
+            violations: tuple[Violation, ...], alternatives: tuple[str, ...],
+            law: dict[str, str]) -> tuple[str, str, str]:
+    """A record's JSON, in keys' order, but for its line, operation and trace: what comes before
+    the line, between the line and the operation, and after the trace's steps."""
+    return (f'{{"alternatives":[{",".join([_text(a) for a in alternatives])}],'
+            f'"authorised":[{_records_json(authorised) if authorised else ""}],'
+            f'"law":{_law(law)},"line":',
+            f',"missing":[{_records_json(missing) if missing else ""}],"operation":',
+            f'],"verdict":{_text(verdict)},'
+            f'"violations":[{_records_json(violations) if violations else ""}]}}')
+
+
 def record_parts(d: Decision) -> tuple[str, str]:
     """The canonical JSON of `d.to_json()` with a `"line"` key, in two parts: `head + str(n) +
     tail == dumps({**d.to_json(), "line": n})` for an int `n`."""
-    alternatives = ",".join([_text(a) for a in d.alternatives]) if d.alternatives else ""
-    authorised = _records_json(d.authorised) if d.authorised else ""
-    missing = _records_json(d.missing) if d.missing else ""
-    violations = _records_json(d.violations) if d.violations else ""
+    head, middle, end = _fields(d.verdict, d.authorised, d.missing, d.violations,
+                                d.alternatives, d.law)
     steps = _steps
     trace_steps = d.steps
     if trace_steps and len(first := trace_steps[0]) == 5 and first[0] == "start":
@@ -293,10 +304,7 @@ def record_parts(d: Decision) -> tuple[str, str]:
         trace = ",".join([_start(first), *[steps.get(s) or _step(s) for s in trace_steps[1:]]])
     else:
         trace = ",".join([steps.get(s) or _step(s) for s in trace_steps])
-    return (f'{{"alternatives":[{alternatives}],"authorised":[{authorised}],'
-            f'"law":{_law(d.law)},"line":',
-            f',"missing":[{missing}],"operation":{_value(d.operation)},"trace":[{trace}],'
-            f'"verdict":{_text(d.verdict)},"violations":[{violations}]}}')
+    return head, f'{middle}{_value(d.operation)},"trace":[{trace}{end}'
 
 
 def record_dumps(d: Decision, line: int) -> str:
@@ -312,18 +320,14 @@ def outcome_parts(verdict: str, authorised: tuple[Authorised, ...], missing: tup
     """The record of a decision whose trace starts with the start step of law `title`
     `version`, in five parts around its line, operation and date: `a + str(n) + b + e + c + e
     + d + date + f` is `record_dumps(decision, n)` for the operation whose id JSON-escapes to
-    `e` (without quotes). Written as `record_parts` writes them, with the start step from its
-    law's template; None where there is none (`_start_template`)."""
+    `e` (without quotes). The fields as `record_parts` writes them (`_fields`), the start step
+    from its law's template; None where there is none (`_start_template`)."""
     template = _start_of(title, version)
     if template is None:
         return None
     start_head, start_middle, start_tail = template
+    head, middle, end = _fields(verdict, authorised, missing, violations, alternatives, law)
     known = _steps
     rest = "".join([f",{known.get(s) or _step(s)}" for s in steps]) if steps else ""
-    return (f'{{"alternatives":[{",".join([_text(a) for a in alternatives])}],'
-            f'"authorised":[{_records_json(authorised) if authorised else ""}],'
-            f'"law":{_law(law)},"line":',
-            f',"missing":[{_records_json(missing) if missing else ""}],"operation":"',
-            f'","trace":[{start_head}', start_middle,
-            f'{start_tail}{rest}],"verdict":{_text(verdict)},'
-            f'"violations":[{_records_json(violations) if violations else ""}]}}')
+    return (head, f'{middle}"', f'","trace":[{start_head}', start_middle,
+            f"{start_tail}{rest}{end}")

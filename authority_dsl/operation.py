@@ -177,7 +177,6 @@ _KEYS = frozenset(OPERATION_KEYS)
 _NONE: list[Any] = []  # an absent list (never changed)
 _REMEMBER = 1 << 14  # entries of each cache below; all are forgotten when full
 _dates: dict[str, dt.date] = {}
-_durations: dict[str, Duration] = {}  # valid durations as read
 _subjects: dict[tuple[str, tuple[str, ...]], Subject] = {}
 _undated: dict[str, Approval] = {}  # approvals without a date, by safeguard
 
@@ -213,13 +212,9 @@ def _fast_duration(text: object) -> Duration | None:
     if type(text) is not str or len(text) > MAX_TEXT:
         return None
     try:
-        duration = parse_duration(text)
+        return parse_duration(text)
     except ValueError:
         return None
-    if len(_durations) >= _REMEMBER:
-        _durations.clear()
-    _durations[text] = duration
-    return duration
 
 
 def _fast_names(names: object) -> tuple[str, ...] | None:
@@ -384,11 +379,11 @@ def decode(raw: bytes, rename: tuple[str, str] | None = None) -> Operation | Non
         op_id = rename[1]
     duration = retention = None
     if wire.duration is not None:
-        duration = _durations.get(wire.duration) or _fast_duration(wire.duration)
+        duration = _fast_duration(wire.duration)
         if duration is None:
             return None
     if wire.retention is not None:
-        retention = _durations.get(wire.retention) or _fast_duration(wire.retention)
+        retention = _fast_duration(wire.retention)
         if retention is None:
             return None
     approvals = wire.approvals
