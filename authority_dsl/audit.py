@@ -22,8 +22,10 @@ straight from it in parts around the line number, id and date (`decision.outcome
 repeats remembered), and the parts and summary entries of an outcome seen before are kept; any
 other decision is written by `decision.record_parts`. Small caches remember the version in force
 on each day and the capabilities counted for each kind of operation. Objects that outlive a chunk
-are frozen out of garbage collection after it (`_Collector`). With several processes a chunk
-travels as one bytes object (`_pack`); on Linux the workers are forked (`_start_method`).
+are frozen out of garbage collection after it (`_Collector`). With several processes, a chunk is
+the whole lines of one read, sent to a worker as one bytes object (`read_packed`); on Linux the
+workers are forked (`_start_method`) and put each chunk's output in shared memory, from where the
+main process writes it (`_run_parallel`).
 
 Several versions of a law: each operation is decided under the version in force on its date (where
 windows overlap, the version that entered into force last); an operation dated outside every
@@ -38,6 +40,7 @@ import gc
 import io
 import itertools
 import json
+import mmap
 import os
 import re
 import sys
@@ -63,6 +66,8 @@ MEMO_REVIEW = 1024  # lookups between two reviews of how often the memo is hit
 MEMO_PAUSE = 8192  # lines decided without the memo after a review found it seldom hit...
 MEMO_PAUSE_MAX = 1 << 17  # ...doubled after each such review in a row, up to this
 READ_BLOCK = 1 << 18  # bytes read at a time: a few hundred lines, a fraction of a chunk
+PACKED_BLOCK = 3 << 17  # bytes read at a time with several processes: a chunk, some 850 lines
+SLOT_SIZE = 1 << 22  # bytes of shared memory for a chunk's output (larger outputs are sent back)
 FULL_COLLECTION = 256  # chunks between two full garbage collections
 YOUNG_OBJECTS = 20_000  # allocations between two collections of young objects (Python's: 700)
 UNKNOWN = "(unknown)"
@@ -576,24 +581,69 @@ def _capabilities(op: Operation, law: Law) -> tuple[str, ...]:
 # ---- reading and running ----------------------------------------------------------------------
 
 
+def _reads(stream: BinaryIO, block: int) -> Iterator[bytes]:
+    """The bytes of a stream, a read of at most `block` bytes at a time, from its start."""
+    # Read a buffered file through its raw stream: one system call per block, and no buffer lock
+    # held by a reader thread that may still be blocked on a pipe when the process exits.
+    raw = stream.raw if isinstance(stream, io.BufferedReader) else stream
+    read = getattr(raw, "read1", raw.read)
+    while data := read(block):
+        yield data
+
+
+def read_packed(stream: BinaryIO, max_line: int = MAX_LINE, block: int = PACKED_BLOCK,
+                ) -> Iterator[tuple[Packed, int]]:
+    """The input in chunks as sent to a worker (`Packed`): the whole lines of each read, with the
+    input bytes each chunk took. A line longer than `max_line` is one too-long line, read past
+    without being kept. Each read that ends a line gives a chunk, so that piped input is decided as
+    it arrives. The stream is read from the start: nothing may have been read from it through its
+    buffer."""
+    number, size = 1, 0
+    tail = b""  # the start of the line not ended yet
+    skipping = False  # the line not ended yet is already too long (and not kept)
+    for data in _reads(stream, block):
+        size += len(data)
+        cut = data.rfind(b"\n")
+        if cut < 0:  # no line ends here
+            if not skipping:
+                tail += data
+                if len(tail) > max_line:
+                    tail, skipping = b"", True
+            continue
+        too_long: tuple[int, ...] = ()
+        if skipping:  # the first line ends the one being skipped: an empty line, marked
+            body, too_long = data[data.find(b"\n"):cut], (0,)
+        else:
+            body = b"".join((tail, memoryview(data)[:cut])) if tail else data[:cut]
+        if len(body) > max_line:  # only then can a line be too long
+            lines = body.split(b"\n")
+            too_long = tuple(sorted({*too_long, *(
+                i for i, line in enumerate(lines) if len(line) > max_line)}))
+            body = b"\n".join([b"" if i in too_long else line for i, line in enumerate(lines)])
+        count = body.count(b"\n") + 1
+        yield (number, count, body, too_long), size
+        number += count
+        size = 0
+        tail, skipping = data[cut + 1:], False
+        if len(tail) > max_line:
+            tail, skipping = b"", True
+    if skipping:
+        yield (number, 1, b"", (0,)), size
+    elif tail:
+        yield (number, 1, tail, ()), size
+
+
 def read_chunks(stream: BinaryIO, chunk_lines: int = CHUNK_LINES, max_line: int = MAX_LINE,
                 block: int = 1 << 20) -> Iterator[tuple[Chunk, int]]:
     """Chunks of at most `chunk_lines` lines, with the input bytes each took; a line longer than
     `max_line` becomes None and is read past without being kept. A short read (a pipe with no more
     data for now) ends a chunk early, so that piped input is decided as it arrives. The stream is
     read from the start: nothing may have been read from it through its buffer."""
-    # Read a buffered file through its raw stream: one system call per block, and no buffer lock
-    # held by a reader thread that may still be blocked on a pipe when the process exits.
-    raw = stream.raw if isinstance(stream, io.BufferedReader) else stream
-    read = getattr(raw, "read1", raw.read)
     number, size = 1, 0
     lines: Lines = []
     tail = b""
     skipping = False  # inside a line that is already too long
-    while True:
-        data = read(block)
-        if not data:
-            break
+    for data in _reads(stream, block):
         size += len(data)
         parts = data.split(b"\n")
         rest = parts.pop()
@@ -627,7 +677,7 @@ def read_chunks(stream: BinaryIO, chunk_lines: int = CHUNK_LINES, max_line: int 
         yield (number, lines), size
 
 
-def write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes | memoryview) -> None:
     """Write every byte (a chunk ends on a line boundary, so output never ends mid-line)."""
     view = memoryview(data)
     while view:
@@ -662,7 +712,9 @@ class _Collector:
         gc.set_threshold(*self.thresholds)
 
 
-_worker: tuple[Auditor, _Collector] | None = None
+# The auditor of a worker process, its collector, and the slots of shared memory it writes a chunk's
+# output to.
+_worker: tuple[Auditor, _Collector, Sequence[mmap.mmap]] | None = None
 
 
 def keep_chunk_buffers() -> None:
@@ -684,27 +736,19 @@ def keep_chunk_buffers() -> None:
     mallopt(m_trim_threshold, 4 << 20)
 
 
-def _init_worker(laws: Sequence[Law], memo: bool) -> None:
+def _init_worker(laws: Sequence[Law], memo: bool, slots: Sequence[mmap.mmap]) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run, at a line boundary
     keep_chunk_buffers()
     global _worker
-    _worker = Auditor(laws, memo), _Collector()
+    _worker = Auditor(laws, memo), _Collector(), slots
 
 
 # A chunk as sent to a worker process: its first line number, its number of lines, the lines
 # joined by newlines (a line too long as an empty one), and which lines were too long. One bytes
 # object pickles, travels and is freed far more cheaply than thousands of small ones.
 Packed = tuple[int, int, bytes, tuple[int, ...]]
-
-
-def _pack(chunk: Chunk) -> Packed:
-    start, lines = chunk
-    if None in lines:
-        too_long = tuple(i for i, line in enumerate(lines) if line is None)
-        return start, len(lines), b"\n".join([line or b"" for line in lines]), too_long
-    return start, len(lines), b"\n".join(cast("list[bytes]", lines)), ()
 
 
 def _unpack(packed: Packed) -> Chunk:
@@ -715,12 +759,17 @@ def _unpack(packed: Packed) -> Chunk:
     return start, lines
 
 
-def _work(packed: Packed) -> tuple[bytes, Summary]:
+def _work(packed: Packed, slot: int | None) -> tuple[bytes | int, Summary]:
+    """A chunk's output and what it adds to the summary. The output is put in shared memory
+    when a slot is given and it fits there: then only its size travels back."""
     assert _worker is not None
-    auditor, collector = _worker
-    result = auditor.chunk(_unpack(packed))
+    auditor, collector, slots = _worker
+    data, summary = auditor.chunk(_unpack(packed))
     collector.chunk_done()
-    return result
+    if slot is not None and len(data) <= SLOT_SIZE:
+        slots[slot][:len(data)] = data
+        return len(data), summary
+    return data, summary
 
 
 Progress = Callable[[int, int], None]  # (lines done, input bytes done)
@@ -732,12 +781,11 @@ def run(laws: Sequence[Law], stream: BinaryIO, fd: int, *, jobs: int = 1, memo: 
     """Audit every line of `stream`, writing to `fd`; returns the summary and whether the run
     was stopped early (by `stop`)."""
     summary = Summary()
-    chunks = read_chunks(stream, block=READ_BLOCK)
     if jobs <= 1:
         auditor = Auditor(laws, memo)
         collector = _Collector()
         try:
-            for chunk, size in chunks:
+            for chunk, size in read_chunks(stream, block=READ_BLOCK):
                 if stop():
                     return summary, True
                 data, part = auditor.chunk(chunk)
@@ -746,10 +794,11 @@ def run(laws: Sequence[Law], stream: BinaryIO, fd: int, *, jobs: int = 1, memo: 
         finally:
             collector.close()
         return summary, False
+    chunks = read_packed(stream, block=PACKED_BLOCK)
     return _run_parallel(laws, chunks, fd, jobs, memo, progress, stop, summary)
 
 
-def _emit(fd: int, data: bytes, part: Summary, size: int, summary: Summary,
+def _emit(fd: int, data: bytes | memoryview, part: Summary, size: int, summary: Summary,
           progress: Progress | None) -> None:
     """Write a chunk's output and count it."""
     write_all(fd, data)
@@ -772,32 +821,40 @@ def _start_method() -> Any:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-def _run_parallel(laws: Sequence[Law], chunks: Iterator[tuple[Chunk, int]], fd: int, jobs: int,
+def _run_parallel(laws: Sequence[Law], chunks: Iterator[tuple[Packed, int]], fd: int, jobs: int,
                   memo: bool, progress: Progress | None, stop: Callable[[], bool],
                   summary: Summary) -> tuple[Summary, bool]:
     """N processes decide chunks. A reader thread submits them, a few in flight; this thread
-    writes each result in input order as soon as it is ready."""
+    writes each result in input order as soon as it is ready. Forked workers put a chunk's output
+    in a slot of shared memory that this thread writes from, rather than sending it back."""
     import queue
     import threading
     from concurrent.futures import Future, ProcessPoolExecutor
 
     context = _start_method()
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
-                               initargs=(tuple(laws), memo))
-    if context.get_start_method() == "fork":
-        pool.submit(int)  # forks every worker now, while this is the only thread
-    Item = tuple[Future[tuple[bytes, Summary]], int] | BaseException | None
+    forked = context.get_start_method() == "fork"
     # Chunks in flight: one being written, one being decided by each process and one ready for
-    # the next process that is free; more would only hold input and output in memory.
+    # the next process that is free; more would only hold input and output in memory. Each has
+    # a slot while in flight (pages are only taken as they are written).
+    slots = [mmap.mmap(-1, SLOT_SIZE) for _ in range(jobs + 2)] if forked else []
+    free: queue.Queue[int | None] = queue.Queue()
+    for index in range(len(slots)):
+        free.put(index)
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                               initargs=(tuple(laws), memo, slots))
+    if forked:
+        pool.submit(int)  # forks every worker now, while this is the only thread
+    Item = tuple[Future[tuple[bytes | int, Summary]], int, int | None] | BaseException | None
     pending: queue.Queue[Item] = queue.Queue(maxsize=jobs + 1)
     quit_reading = threading.Event()
 
     def reader() -> None:
         try:
-            for chunk, size in chunks:
+            for packed, size in chunks:
+                slot = free.get() if slots else None
                 if quit_reading.is_set():
                     return
-                pending.put((pool.submit(_work, _pack(chunk)), size))
+                pending.put((pool.submit(_work, packed, slot), size, slot))
             pending.put(None)
         except BaseException as exc:  # reported by the writing thread
             pending.put(exc)
@@ -818,16 +875,27 @@ def _run_parallel(laws: Sequence[Law], chunks: Iterator[tuple[Chunk, int]], fd: 
                 raise item
             if stop():
                 return summary, True
-            future, size = item
-            _emit(fd, *future.result(), size, summary, progress)
+            future, size, slot = item
+            data, part = future.result()
+            if type(data) is int:
+                assert slot is not None
+                with memoryview(slots[slot]) as view:
+                    _emit(fd, view[:data], part, size, summary, progress)
+            else:
+                _emit(fd, cast(bytes, data), part, size, summary, progress)
+            if slot is not None:
+                free.put(slot)
     finally:
         quit_reading.set()
-        while True:  # unblock the reader if it waits for room
+        free.put(None)  # unblock the reader if it waits for a slot...
+        while True:  # ...or for room
             try:
                 pending.get_nowait()
             except queue.Empty:
                 break
         pool.shutdown(wait=True, cancel_futures=True)
+        for shared in slots:
+            shared.close()
 
 
 def load_versions(specs: Sequence[str]) -> tuple[list[Law], list[Diagnostic]]:

@@ -582,11 +582,29 @@ def test_full_collections_keep_the_output(example_laws: list[Law],
     assert outputs[0] == outputs[1] == plain_audit(example_laws, data)
 
 
-def test_packed_chunks_round_trip() -> None:
-    """A chunk sent to a worker process arrives as it was, too-long lines included."""
-    for lines in ([], [b""], [None], [b"a", None, b"", b"c\r", None], [b"x"] * 5):
-        chunk: audit.Chunk = (41, list(lines))
-        assert audit._unpack(audit._pack(chunk)) == chunk
+def test_packed_chunks_hold_every_line() -> None:
+    """The chunks sent to worker processes hold every line, numbered in order, whatever the
+    size of the reads; lines longer than the limit become too-long lines, read past. Both
+    readers read the same lines."""
+    lines = [b"a", b"", b"x" * 30, b"bb\r", b"y" * 11, b"", b"c" * 10, b"z" * 70, b"last"]
+    for ending in (b"", b"\n"):
+        data = b"\n".join(lines) + ending
+        expected = [None if len(line) > 10 else line for line in lines]
+        for block in (1, 2, 3, 7, 10, 11, 64, 1 << 20):
+            chunks = list(audit.read_packed(io.BytesIO(data), max_line=10, block=block))
+            got: audit.Lines = []
+            for packed, _ in chunks:
+                start, chunk_lines = audit._unpack(packed)
+                assert start == len(got) + 1
+                got += chunk_lines
+            assert got == expected, block
+            assert sum(size for _, size in chunks) == len(data)
+            # The reader of a single process reads the same lines.
+            one = list(audit.read_chunks(io.BytesIO(data), chunk_lines=3, max_line=10,
+                                         block=block))
+            assert [line for (_, c), _ in one for line in c] == expected, block
+    assert list(audit.read_packed(io.BytesIO(b""))) == []
+    assert [audit._unpack(p) for p, _ in audit.read_packed(io.BytesIO(b"\n"))] == [(1, [b""])]
 
 
 def test_parallel_run_with_too_long_lines(example_laws: list[Law], tmp_path: Path) -> None:
@@ -597,16 +615,7 @@ def test_parallel_run_with_too_long_lines(example_laws: list[Law], tmp_path: Pat
     lines.append(b"z" * (audit.MAX_LINE + 1))  # too long, and no final newline
     source = tmp_path / "ops.jsonl"
     source.write_bytes(b"".join(lines))
-    outputs = []
-    for jobs in (1, 2):
-        out = tmp_path / f"out-{jobs}.jsonl"
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-        try:
-            with source.open("rb") as stream:
-                audit.run(example_laws, stream, fd, jobs=jobs)
-        finally:
-            os.close(fd)
-        outputs.append(out.read_bytes())
+    outputs = [run_file(example_laws, source, jobs) for jobs in (1, 2)]
     assert outputs[0] == outputs[1]
     records = [json.loads(line) for line in outputs[0].splitlines()]
     assert len(records) == len(lines)
@@ -645,3 +654,31 @@ def test_a_failing_decision_is_an_error_record_on_every_path(
         kept = [r for i, r in enumerate(got.split(b"\n")) if i + 1 not in (4, len(lines))]
         assert kept == [r for i, r in enumerate(expected.split(b"\n"))
                         if i + 1 not in (4, len(lines))]
+
+
+def test_parallel_outputs_larger_than_a_slot(example_laws: list[Law], tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk whose output does not fit its slot of shared memory is sent back whole: the
+    output is the same bytes as with one job."""
+    gen = gen_ops()
+    source = tmp_path / "ops.jsonl"
+    source.write_bytes(b"".join(gen.generate(SPECS, 600, seed=4, malformed=0.05)))
+    outputs = []
+    for jobs, slot_size in ((1, audit.SLOT_SIZE), (2, audit.SLOT_SIZE), (2, 28_000)):
+        monkeypatch.setattr(audit, "SLOT_SIZE", slot_size)
+        monkeypatch.setattr(audit, "PACKED_BLOCK", 16_384)  # outputs of 2-31 KB: some fit
+        outputs.append(run_file(example_laws, source, jobs))
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert outputs[0].count(b"\n") == 600
+
+
+def run_file(laws: list[Law], source: Path, jobs: int) -> bytes:
+    """What `audit.run` writes for the lines of `source` with `jobs` processes."""
+    out = source.with_name(f"{source.stem}-out-{jobs}.jsonl")
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        with source.open("rb") as stream:
+            audit.run(laws, stream, fd, jobs=jobs)
+    finally:
+        os.close(fd)
+    return out.read_bytes()
