@@ -68,6 +68,7 @@ MEMO_PAUSE_MAX = 1 << 17  # ...doubled after each such review in a row, up to th
 READ_BLOCK = 1 << 18  # bytes read at a time: a few hundred lines, a fraction of a chunk
 PACKED_BLOCK = 3 << 17  # bytes read at a time with several processes: a chunk, some 850 lines
 SLOT_SIZE = 1 << 22  # bytes of shared memory for a chunk's output (larger outputs are sent back)
+COUNTED = 1 << 14  # kinds of decision counted before they are added to the summary (one job)
 FULL_COLLECTION = 256  # chunks between two full garbage collections
 YOUNG_OBJECTS = 20_000  # allocations between two collections of young objects (Python's: 700)
 UNKNOWN = "(unknown)"
@@ -279,8 +280,10 @@ class Auditor:
         self.memo_lookups = self.memo_found = self.memo_pause = 0
         self.next_pause = MEMO_PAUSE
 
-    def chunk(self, chunk: Chunk) -> tuple[bytes, Summary]:
-        """The output lines of a chunk, joined, and what they add to the summary."""
+    def chunk(self, chunk: Chunk, counted: Counter[Tally] | None = None,
+              ) -> tuple[bytes, Summary]:
+        """The output lines of a chunk, joined, and what they add to the summary; with
+        `counted`, the decisions are counted there (for `Summary.add`) rather than in it."""
         start, lines = chunk
         summary = Summary()
         tallies: list[Tally] = []
@@ -309,7 +312,10 @@ class Auditor:
             append(line(number, raw, summary, tallies))
         out.append("")
         summary.lines = len(lines)
-        summary.add(Counter(tallies))
+        if counted is None:
+            summary.add(Counter(tallies))
+        else:
+            counted.update(tallies)
         text = "\n".join(out)
         for char, escape in _LINE_BREAKS:
             if char in text:  # only inside JSON strings: escaping them keeps the same value
@@ -784,14 +790,21 @@ def run(laws: Sequence[Law], stream: BinaryIO, fd: int, *, jobs: int = 1, memo: 
     if jobs <= 1:
         auditor = Auditor(laws, memo)
         collector = _Collector()
+        # Decisions are counted over many chunks before they go into the summary: each kind of
+        # decision is then added once per many chunks rather than once per chunk.
+        counted: Counter[Tally] = Counter()
         try:
             for chunk, size in read_chunks(stream, block=READ_BLOCK):
                 if stop():
                     return summary, True
-                data, part = auditor.chunk(chunk)
+                data, part = auditor.chunk(chunk, counted)
                 collector.chunk_done()
                 _emit(fd, data, part, size, summary, progress)
+                if len(counted) >= COUNTED:
+                    summary.add(counted)
+                    counted.clear()
         finally:
+            summary.add(counted)
             collector.close()
         return summary, False
     chunks = read_packed(stream, block=PACKED_BLOCK)

@@ -269,6 +269,32 @@ def test_summary_and_progress_agree_with_the_output(tmp_path: Path, v1: Law, v2:
     assert set(versions) <= {"fixture 1", "fixture 2", audit.NO_VERSION}
 
 
+def test_summary_is_the_same_however_decisions_are_gathered(
+        v1: Law, v2: Law, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One job counts decisions over many chunks before adding them to the summary; several
+    jobs merge one summary per chunk. Added often, seldom or per chunk, the summary is the same,
+    down to the order of its counts (which orders ties in its tables)."""
+    gen = gen_ops()
+    data = b"".join(gen.generate([V1, V2], 2500, seed=6, malformed=0.03))
+
+    def summary_of(jobs: int) -> audit.Summary:
+        sink = os.open(os.devnull, os.O_WRONLY)
+        try:
+            return audit.run([v1, v2], io.BytesIO(data), sink, jobs=jobs)[0]
+        finally:
+            os.close(sink)
+
+    gathered = summary_of(1)
+    monkeypatch.setattr(audit, "COUNTED", 3)
+    often = summary_of(1)
+    per_chunk = summary_of(2)
+    for other in (often, per_chunk):
+        assert other == gathered
+        for name in audit.Summary._COUNTERS:
+            assert list(getattr(other, name).items()) == list(getattr(gathered, name).items())
+    assert gathered.decided > 2000
+
+
 def test_memory_stays_flat(v1: Law, v2: Law) -> None:
     gen = gen_ops()
     unit = b"".join(gen.generate([V1, V2], 3000, seed=9, malformed=0.01))
