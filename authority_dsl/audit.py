@@ -260,9 +260,6 @@ class _Record(NamedTuple):
     prohibitions: tuple[str, ...]
 
 
-_NOT_SEEN: Any = object()
-
-
 class Auditor:
     """Decides chunks of lines; one per process."""
 
@@ -276,7 +273,8 @@ class Auditor:
             messages.prohibited(p.name, p.text, p.cites): f"prohibition `{p.name}`"
             for v in self.versions.items for p in v.law.prohibitions}
         self.under = {id(v): _Under(v) for v in self.versions.items}
-        self.by_day: dict[dt.date, _Under | None] = {}  # the version in force on each day
+        # The version in force on each day, and the day in ISO form.
+        self.by_day: dict[dt.date, tuple[_Under | None, str]] = {}
         self.memo_lookups = self.memo_found = self.memo_pause = 0
         self.next_pause = MEMO_PAUSE
 
@@ -484,13 +482,14 @@ class Auditor:
         """The record of an operation in two parts, around its line number, and what it adds to
         the summary."""
         day = op.date
-        under = self.by_day.get(day, _NOT_SEEN)
-        if under is _NOT_SEEN:
+        known = self.by_day.get(day)
+        if known is None:
             version = self.versions.pick(day)
-            under = None if version is None else self.under[id(version)]
             if len(self.by_day) >= _REMEMBER:
                 self.by_day.clear()
-            self.by_day[day] = under
+            known = self.by_day[day] = (
+                None if version is None else self.under[id(version)], day.isoformat())
+        under, iso = known
         threat = op.threat
         if under is None:
             decision = self.versions.outside(op)
@@ -517,7 +516,7 @@ class Auditor:
                 a, b, c, d, f = record.parts
                 e = _encode_str(op.id)[1:-1]
                 # The fast path decided it: its threat is one of the law's.
-                return a, f"{b}{e}{c}{e}{d}{day.isoformat()}{f}", _tally((
+                return a, f"{b}{e}{c}{e}{d}{iso}{f}", _tally((
                     under.label, record.verdict, threat, capabilities, record.missing,
                     record.prohibitions))
             outcome = under.decision(op, outcome)
