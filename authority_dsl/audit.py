@@ -35,7 +35,6 @@ version is denied with that reason.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import gc
 import io
 import itertools
@@ -180,32 +179,22 @@ class Summary:
 
     def add(self, tallies: Counter[Tally]) -> None:
         """Count decisions, given how often each kind of decision was made."""
-        for tally, n in tallies.items():
-            verdict = tally.verdict
+        for (version, verdict, threat, capabilities, missing, prohibitions), n in tallies.items():
             self.verdicts[verdict] += n
-            self.versions[tally.version] += n
-            self.threats[tally.threat, verdict] += n
-            for capability in tally.capabilities:
+            self.versions[version] += n
+            self.threats[threat, verdict] += n
+            for capability in capabilities:
                 self.capabilities[capability, verdict] += n
-            for requirement in tally.missing:
+            for requirement in missing:
                 self.missing[requirement] += n
-            for prohibition in tally.prohibitions:
+            for prohibition in prohibitions:
                 self.prohibitions[prohibition] += n
 
 
-class Tally(NamedTuple):
-    """What one decision adds to the summary."""
-
-    version: str
-    verdict: str
-    threat: str
-    capabilities: tuple[str, ...]
-    missing: tuple[str, ...]
-    prohibitions: tuple[str, ...]
-
-
-# A Tally made from a tuple of its fields without the Python-level constructor.
-_tally = functools.partial(tuple.__new__, Tally)
+# What one decision adds to the summary: the label of its law's version, its verdict, its threat,
+# the capabilities counted, the requirements missing and the prohibitions hit. A plain tuple: one
+# is made per line.
+Tally = tuple[str, str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 
 def _lone_surrogate(text: str) -> bool:
@@ -493,7 +482,7 @@ class Auditor:
         threat = op.threat
         if under is None:
             decision = self.versions.outside(op)
-            return (*record_parts(decision), Tally(
+            return (*record_parts(decision), (
                 NO_VERSION, decision.verdict, "(none)" if threat is None else UNKNOWN, (), (),
                 ()))
         law = under.law
@@ -515,15 +504,15 @@ class Auditor:
             if record is not None:
                 a, b, c, d, f = record.parts
                 e = _encode_str(op.id)[1:-1]
-                # The fast path decided it: its threat is one of the law's.
-                return a, f"{b}{e}{c}{e}{d}{iso}{f}", _tally((
+                # The fast path decided it: its threat is one of the law's (not None).
+                return a, f"{b}{e}{c}{e}{d}{iso}{f}", (  # type: ignore[return-value]
                     under.label, record.verdict, threat, capabilities, record.missing,
-                    record.prohibitions))
+                    record.prohibitions)
             outcome = under.decision(op, outcome)
         outcome = cast(Decision, outcome)
         threat_label = "(none)" if threat is None else threat if threat in law.threats \
             else UNKNOWN
-        return (*record_parts(outcome), Tally(
+        return (*record_parts(outcome), (
             under.label, outcome.verdict, threat_label, capabilities,
             tuple([m.requirement for m in outcome.missing]),
             self._prohibitions(outcome.violations)))
