@@ -34,6 +34,7 @@ version is denied with that reason.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import io
@@ -896,7 +897,10 @@ def _run_parallel(laws: Sequence[Law], chunks: Iterator[tuple[Packed, int]], fd:
                 break
         pool.shutdown(wait=True, cancel_futures=True)
         for shared in slots:
-            shared.close()
+            # A view of it may outlive the run in a traceback (a closed pipe): then it is unmapped
+            # with its last view.
+            with contextlib.suppress(BufferError):
+                shared.close()
 
 
 def load_versions(specs: Sequence[str]) -> tuple[list[Law], list[Diagnostic]]:

@@ -416,6 +416,28 @@ def test_ctrl_c_leaves_no_half_line(tmp_path: Path, jobs: str) -> None:
     assert len(got) >= audit.CHUNK_LINES * 2
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_reader_that_stops_early_ends_the_run_quietly(tmp_path: Path, jobs: str) -> None:
+    """`authority audit ... | head -1`: the closed pipe ends the run with status 0 and no
+    traceback."""
+    gen = gen_ops()
+    ops = tmp_path / "ops.jsonl"
+    ops.write_bytes(b"".join(gen.generate([V1, V2], 20_000, seed=2, malformed=0.01)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "authority_dsl", "audit", "--no-progress", "-q", "--jobs", jobs,
+         str(V1), str(V2), str(ops)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.stderr.close()
+    proc.wait(timeout=120)
+    assert json.loads(first)["line"] == 1
+    assert proc.returncode == 0, err
+    assert b"Traceback" not in err, err.decode()
+
+
 def test_generator_is_seeded_and_mixes_in_malformed_lines() -> None:
     gen = gen_ops()
     a = b"".join(gen.generate([V1, V2], 500, seed=1, malformed=0.1))
