@@ -12,9 +12,9 @@ machine), and the peak memory of the whole process tree, main process and worker
 several processes (the interpreter, libraries, what a worker shares with the process it was
 forked from) once in each; `peak PSS` adds up their proportional set sizes (sampled every 200 ms;
 a page shared by n processes counts 1/n in each), which counts every page once: the memory the
-run takes from the machine. It also checks that every run wrote the same bytes. Targets from the
-issue: at least 50,000 operations per second with one job, near-linear gain with two, peak memory
-under 200 MB. Before each run it times a plain loop of 10 million steps (`loop s`): the machine's
+run takes from the machine. It also checks that every run wrote the same bytes. The targets: at
+least 50,000 operations per second with one job, near-linear gain with two, peak memory under
+200 MB. Before each run it times a plain loop of 10 million steps (`loop s`): the machine's
 speed at that moment, to read the figures against when it is shared or throttled.
 """
 
