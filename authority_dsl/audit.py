@@ -90,7 +90,9 @@ _decode = _decoder.decode
 # One JSON value from an index: (value, where it ends); the scanner `decode` itself uses.
 _scan_once: Callable[[str, int], tuple[Any, int]] = _decoder.scan_once  # type: ignore[attr-defined]
 _REMEMBER = 1 << 14  # entries of the auditor's small caches (days, kinds of operation)
-_RECORDS = 1 << 11  # outcomes whose record parts are remembered, per version: about 1 KB each
+# Outcomes whose record parts are remembered, per version (about 1 KB each): in each process
+# with several, more with one (the memory the workers would each take).
+_RECORDS, _RECORDS_ONE_JOB = 1 << 11, 1 << 12
 # Characters some readers take for line breaks (str.splitlines, JavaScript); JSON escapes none of
 # them, so they are escaped here to keep one record per line for every reader.
 _LINE_BREAKS = (("\x85", "\\u0085"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
@@ -253,7 +255,8 @@ class _Record(NamedTuple):
 class Auditor:
     """Decides chunks of lines; one per process."""
 
-    def __init__(self, laws: Sequence[Law], memo: bool = True) -> None:
+    def __init__(self, laws: Sequence[Law], memo: bool = True, kept: int = _RECORDS) -> None:
+        self.kept = kept  # outcomes whose record parts are kept, per version
         self.versions = Versions(laws)
         self.memo: OrderedDict[bytes, tuple[list[str], list[str], Tally]] | None = \
             OrderedDict() if memo else None
@@ -527,11 +530,11 @@ class Auditor:
         seen, marker = under.seen, hash(outcome)
         keep = marker in seen
         if not keep:
-            if len(seen) >= _RECORDS:
+            if len(seen) >= self.kept:
                 seen.clear()
             seen.add(marker)
         else:
-            if len(under.records) >= _RECORDS:
+            if len(under.records) >= self.kept:
                 under.records.clear()
                 under.texts.clear()
             # Outcomes share most of their texts (the trace's start, the same authorised
@@ -777,7 +780,7 @@ def run(laws: Sequence[Law], stream: BinaryIO, fd: int, *, jobs: int = 1, memo: 
     was stopped early (by `stop`)."""
     summary = Summary()
     if jobs <= 1:
-        auditor = Auditor(laws, memo)
+        auditor = Auditor(laws, memo, _RECORDS_ONE_JOB)
         collector = _Collector()
         # Decisions are counted over many chunks before they go into the summary: each kind of
         # decision is then added once per many chunks rather than once per chunk.
