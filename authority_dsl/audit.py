@@ -69,7 +69,7 @@ READ_BLOCK = 1 << 18  # bytes read at a time: a few hundred lines, a fraction of
 PACKED_BLOCK = 3 << 17  # bytes read at a time with several processes: a chunk, some 850 lines
 SLOT_SIZE = 1 << 22  # bytes of shared memory for a chunk's output (larger outputs are sent back)
 COUNTED = 1 << 14  # kinds of decision counted before they are added to the summary (one job)
-FULL_COLLECTION = 256  # chunks between two full garbage collections
+FULL_COLLECTION = 1 << 18  # lines between two full garbage collections (whatever the chunks)
 YOUNG_OBJECTS = 20_000  # allocations between two collections of young objects (Python's: 700)
 UNKNOWN = "(unknown)"
 NO_VERSION = "(no version in force)"
@@ -580,13 +580,31 @@ def _capabilities(op: Operation, law: Law) -> tuple[str, ...]:
 
 
 def _reads(stream: BinaryIO, block: int) -> Iterator[bytes]:
-    """The bytes of a stream, a read of at most `block` bytes at a time, from its start."""
+    """The bytes of a stream, a read of at most `block` bytes at a time, from its start (a pipe
+    gives what it holds, up to that)."""
     # Read a buffered file through its raw stream: one system call per block, and no buffer lock
     # held by a reader thread that may still be blocked on a pipe when the process exits.
     raw = stream.raw if isinstance(stream, io.BufferedReader) else stream
     read = getattr(raw, "read1", raw.read)
+    _make_room(raw, block)
     while data := read(block):
         yield data
+
+
+def _make_room(raw: object, block: int) -> None:
+    """On Linux, a pipe is given room for a block (64 KiB by default), so that its writer can
+    fill one while a chunk is decided and each read gives a whole block."""
+    if not sys.platform.startswith("linux"):
+        return
+    import fcntl
+    import stat
+
+    try:
+        fd = raw.fileno()  # type: ignore[attr-defined]
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), block)
+    except (AttributeError, OSError, ValueError):  # not a file (io.UnsupportedOperation is an
+        return  # OSError), or more than this user may give a pipe: it stays as it is
 
 
 def read_packed(stream: BinaryIO, max_line: int = MAX_LINE, block: int = PACKED_BLOCK,
@@ -686,21 +704,22 @@ def write_all(fd: int, data: bytes | memoryview) -> None:
 class _Collector:
     """Garbage collection for a long run. What outlives a chunk (the laws, and the bounded caches
     of the evaluator and of the auditor) is frozen after it, so that the collector does not walk
-    it over and over again as new objects come; every FULL_COLLECTION chunks everything is thawed
-    and collected in full, so that no unreachable cycle among frozen objects lives long. Young
-    objects are collected after YOUNG_OBJECTS allocations rather than 700: a line allocates
-    dozens, nearly all freed by reference counting. `close` thaws what is frozen and puts the
-    thresholds back."""
+    it over and over again as new objects come; every FULL_COLLECTION lines (however small the
+    chunks, as from a slow pipe) everything is thawed and collected in full, so that no
+    unreachable cycle among frozen objects lives long. Young objects are collected after
+    YOUNG_OBJECTS allocations rather than 700: a line allocates dozens, nearly all freed by
+    reference counting. `close` thaws what is frozen and puts the thresholds back."""
 
     def __init__(self) -> None:
-        self.chunks = 0
+        self.lines = 0  # since the last full collection
         self.thresholds = gc.get_threshold()
         gc.set_threshold(YOUNG_OBJECTS, *self.thresholds[1:])
         gc.freeze()
 
-    def chunk_done(self) -> None:
-        self.chunks += 1
-        if self.chunks % FULL_COLLECTION == 0:
+    def chunk_done(self, lines: int) -> None:
+        self.lines += lines
+        if self.lines >= FULL_COLLECTION:
+            self.lines = 0
             gc.unfreeze()
             gc.collect()
         gc.freeze()
@@ -763,7 +782,7 @@ def _work(packed: Packed, slot: int | None) -> tuple[bytes | int, Summary]:
     assert _worker is not None
     auditor, collector, slots = _worker
     data, summary = auditor.chunk(_unpack(packed))
-    collector.chunk_done()
+    collector.chunk_done(packed[1])
     if slot is not None and len(data) <= SLOT_SIZE:
         slots[slot][:len(data)] = data
         return len(data), summary
@@ -790,7 +809,7 @@ def run(laws: Sequence[Law], stream: BinaryIO, fd: int, *, jobs: int = 1, memo: 
                 if stop():
                     return summary, True
                 data, part = auditor.chunk(chunk, counted)
-                collector.chunk_done()
+                collector.chunk_done(len(chunk[1]))
                 _emit(fd, data, part, size, summary, progress)
                 if len(counted) >= COUNTED:
                     summary.add(counted)

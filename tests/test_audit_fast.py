@@ -16,6 +16,7 @@ import datetime as dt
 import io
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -566,7 +567,7 @@ def test_memo_steps_aside_and_comes_back(example_laws: list[Law],
 
 def test_full_collections_keep_the_output(example_laws: list[Law],
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """With a full garbage collection after every chunk, the same bytes."""
+    """With a full garbage collection after every line's chunk, the same bytes."""
     gen = gen_ops()
     data = b"".join(gen.generate(SPECS, 2 * audit.CHUNK_LINES + 10, seed=3, malformed=0.05))
     outputs = []
@@ -699,3 +700,40 @@ def test_kept_record_parts_are_bounded(example_laws: list[Law]) -> None:
     assert max(max(pair) for pair in sizes) == 4
     plain = audit.Auditor(example_laws, memo=False).chunk((1, lines))[0]
     assert b"".join(outputs) == plain
+
+
+def test_full_collections_come_by_lines_not_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small chunks (a slow pipe) do not make full garbage collections more frequent."""
+    collections: list[int] = []
+    monkeypatch.setattr(audit, "FULL_COLLECTION", 250)
+    monkeypatch.setattr(audit.gc, "collect", lambda: collections.append(1) or 0)
+    collector = audit._Collector()
+    try:
+        for _ in range(5):
+            collector.chunk_done(100)
+        assert len(collections) == 1  # after 300 lines; then 200 more
+        for _ in range(50):
+            collector.chunk_done(1)
+        assert len(collections) == 2  # after 250 more
+    finally:
+        collector.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pipe sizes are Linux's")
+def test_a_pipe_is_given_room_for_a_block() -> None:
+    """Reading a pipe, the audit gives it room for a whole block, so that each read can give one
+    while the writer runs ahead (64 KiB at a time otherwise)."""
+    import fcntl
+
+    read_end, write_end = os.pipe()
+    try:
+        with os.fdopen(read_end, "rb", buffering=0, closefd=False) as stream:
+            os.write(write_end, b"a\n")
+            os.close(write_end)
+            write_end = -1
+            assert list(audit._reads(stream, 1 << 18)) == [b"a\n"]
+            assert fcntl.fcntl(read_end, getattr(fcntl, "F_GETPIPE_SZ", 1032)) >= 1 << 18
+    finally:
+        os.close(read_end)
+        if write_end >= 0:
+            os.close(write_end)
