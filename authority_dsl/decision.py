@@ -297,14 +297,20 @@ def record_parts(d: Decision) -> tuple[str, str]:
     tail == dumps({**d.to_json(), "line": n})` for an int `n`."""
     head, middle, end = _fields(d.verdict, d.authorised, d.missing, d.violations,
                                 d.alternatives, d.law)
-    steps = _steps
     trace_steps = d.steps
     if trace_steps and len(first := trace_steps[0]) == 5 and first[0] == "start":
         # The start step (the only one naming the operation): from its law's template.
-        trace = ",".join([_start(first), *[steps.get(s) or _step(s) for s in trace_steps[1:]]])
+        rest = trace_steps[1:]
+        trace = f"{_start(first)},{_steps_json(rest)}" if rest else _start(first)
     else:
-        trace = ",".join([steps.get(s) or _step(s) for s in trace_steps])
+        trace = _steps_json(trace_steps)
     return head, f'{middle}{_value(d.operation)},"trace":[{trace}{end}'
+
+
+def _steps_json(steps: tuple[tuple[str, ...], ...]) -> str:
+    """The items of the JSON list of some steps of a trace."""
+    known = _steps
+    return ",".join([known.get(s) or _step(s) for s in steps])
 
 
 def record_dumps(d: Decision, line: int) -> str:
@@ -327,7 +333,6 @@ def outcome_parts(verdict: str, authorised: tuple[Authorised, ...], missing: tup
         return None
     start_head, start_middle, start_tail = template
     head, middle, end = _fields(verdict, authorised, missing, violations, alternatives, law)
-    known = _steps
-    rest = "".join([f",{known.get(s) or _step(s)}" for s in steps]) if steps else ""
+    rest = f",{_steps_json(steps)}" if steps else ""
     return (head, f'{middle}"', f'","trace":[{start_head}', start_middle,
             f"{start_tail}{rest}{end}")
