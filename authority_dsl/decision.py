@@ -155,6 +155,7 @@ def verdict_of(missing: tuple[Missing, ...], violations: tuple[Violation, ...]) 
 # (JSON escapes character by character, so the escaped parts of a text join to its escape).
 
 _REMEMBERED = 1 << 11  # fragments of each kind; all of a kind are forgotten when it is full
+_BASE_REMEMBERED = _REMEMBERED
 _canonical = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
 _texts: dict[str, str] = {}
 _records: dict[int, tuple[object, str]] = {}  # id(record) -> (record, its fragment)
@@ -201,6 +202,13 @@ def _record(record: Authorised | Missing | Violation) -> str:
                            "cites": record.cites})
     return _canonical(_missing_json(record) if isinstance(record, Missing)
                       else _violation_json(record))
+
+
+def scale_caches(scale: int) -> None:
+    """Remember `scale` times the usual number of fragments of each kind; 1 restores the usual
+    bound. A kind holding more than its bound is forgotten the next time it grows."""
+    global _REMEMBERED
+    _REMEMBERED = _BASE_REMEMBERED * scale
 
 
 def _records_json(records: tuple[Authorised, ...] | tuple[Missing, ...] | tuple[Violation, ...],

@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from msgspec.structs import replace
 
 from authority_dsl import audit, operation
+from authority_dsl import decision as decision_module
 from authority_dsl.checker import load_law
 from authority_dsl.decision import (
     Authorised,
@@ -41,7 +42,7 @@ from authority_dsl.decision import (
     record_dumps,
     record_parts,
 )
-from authority_dsl.engine import compile_law
+from authority_dsl.engine import compile_law, compiled
 from authority_dsl.engine.reference import decide as reference_decide
 from authority_dsl.model import Law
 from authority_dsl.operation import Operation, OperationError, from_json
@@ -700,6 +701,32 @@ def test_kept_record_parts_are_bounded(example_laws: list[Law]) -> None:
     assert max(max(pair) for pair in sizes) == 4
     plain = audit.Auditor(example_laws, memo=False).chunk((1, lines))[0]
     assert b"".join(outputs) == plain
+
+
+def test_one_job_caches_are_larger_only_while_it_runs(example_laws: list[Law], tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """With one job, the evaluator's caches and the record fragments hold `_CACHES_ONE_JOB`
+    times their usual number of entries while the audit runs, and their usual number after it
+    (several jobs keep the usual bounds; their output is compared with one job's above)."""
+    def bounds() -> tuple[int, ...]:
+        return (compiled.PLANS_SIZE, compiled.TEMPLATES_SIZE, compiled._Template.GRANTED_SIZE,
+                decision_module._REMEMBERED)
+
+    usual = bounds()
+    during: set[tuple[int, ...]] = set()
+    chunk = audit.Auditor.chunk
+
+    def spy(self: audit.Auditor, *args: Any) -> Any:
+        during.add(bounds())
+        return chunk(self, *args)
+
+    monkeypatch.setattr(audit.Auditor, "chunk", spy)
+    source = tmp_path / "ops.jsonl"
+    source.write_bytes(b"".join(gen_ops().generate(SPECS, 50, seed=5, malformed=0.0)))
+    assert run_file(example_laws, source, 1).count(b"\n") == 50
+    assert during == {tuple(audit._CACHES_ONE_JOB * bound for bound in usual)}
+    assert audit._CACHES_ONE_JOB > 1
+    assert bounds() == usual
 
 
 def test_full_collections_come_by_lines_not_chunks(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -54,6 +54,7 @@ Pred = Callable[[Facts, "ShareFacts | None"], Any]
 PLANS_SIZE = 1 << 12
 MEMO_SIZE = 1 << 12
 TEMPLATES_SIZE = 1 << 12
+_BASE_SIZES = PLANS_SIZE, TEMPLATES_SIZE, 256  # the last: `_Template.GRANTED_SIZE`
 _NOTHING: frozenset[str] = frozenset()
 # Facts fixed by a plan (the threat and the capabilities), and facts of each operation, in the
 # order of the tuple the fast path builds.
@@ -82,6 +83,17 @@ class _Template:
         # lacking requirements (or those, those approved too late, urgency) -> missing, names
         self.granted: dict[Any, tuple[tuple[Missing, ...], str]] = {}
         self.failed: dict[str, tuple[tuple[Violation, ...], tuple[str, ...]]] = {}
+
+
+def scale_caches(scale: int) -> None:
+    """Let the caches of plans and templates (not the memo, whose size follows how soon
+    operations repeat) hold `scale` times their usual number of entries, in every compiled law
+    of this process; 1 restores the usual bounds. A cache larger than its bound is emptied the
+    next time it grows."""
+    global PLANS_SIZE, TEMPLATES_SIZE
+    plans, templates, granted = _BASE_SIZES
+    PLANS_SIZE, TEMPLATES_SIZE = plans * scale, templates * scale
+    _Template.GRANTED_SIZE = granted * scale
 
 
 _DATED: Any = object()  # in the templates: this key also needs the start date
