@@ -1,18 +1,25 @@
 """Source text -> frozen AST. The only module that touches lark.
 
-The grammar is built once per process. Declarations use generic `name: value` fields in the grammar;
-this module checks each field against the declaration's schema (so a misspelt field gets a located
-message with a suggestion) and builds the typed AST.
+The parser is built once per process, or loaded from the user's cache directory (`_lark`).
+Declarations use generic `name: value` fields in the grammar; this module checks each field
+against the declaration's schema (so a misspelt field gets a located message with a suggestion)
+and builds the typed AST.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import os
+import stat
+import sys
 from collections.abc import Callable, Iterator
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
+import lark
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
@@ -50,20 +57,54 @@ class _Parens:
         return token
 
 
+_OPTIONS: dict[str, Any] = {
+    "parser": "lalr",
+    # Spans come from the tokens at the edges of each subtree (see `_span`): cheaper than
+    # propagating positions into every tree node, which doubled the parse time.
+    "propagate_positions": False,
+    "strict": True,
+    "maybe_placeholders": False,
+}
+
+
 @functools.cache
 def _lark() -> Lark:
-    text = resources.files("authority_dsl").joinpath("grammar/authority.lark").read_text("utf-8")
+    """The parser of the grammar. Building it takes about a quarter of a second, most of a
+    command's start-up: lark keeps it in the user's cache directory (`_cache_file`), checked
+    against the grammar and options, and later commands load it from there. A cache file that
+    cannot be read is built again; one that cannot be written is passed over."""
+    text = grammar_text()
+    path = _cache_file(text)
     return Lark(
         text,
-        parser="lalr",
-        # Spans come from the tokens at the edges of each subtree (see `_span`): cheaper than
-        # propagating positions into every tree node, which doubled the parse time.
-        propagate_positions=False,
-        strict=True,
-        maybe_placeholders=False,
+        **_OPTIONS,
+        cache=False if path is None else str(path),
         lexer_callbacks={"COMMENT": _comments.append, "LPAR": _Parens.open,
                          "RPAR": _Parens.close},
     )
+
+
+def _cache_file(grammar: str) -> Path | None:
+    """Where the parser built from `grammar` is kept: a file named by the grammar, the parser's
+    options and the versions of lark and Python, in `authority-dsl` under `$XDG_CACHE_HOME`
+    (default `~/.cache`). None, and no cache, where that directory is not this user's alone
+    (a parser is loaded with pickle, which can run code) or the system has no user ids."""
+    if not hasattr(os, "getuid"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):
+        return None
+    folder = Path(base) / "authority-dsl"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.lstat()
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
+        return None
+    key = "\n".join([grammar, repr(sorted(_OPTIONS.items())), lark.__version__,
+                     sys.version]).encode("utf-8")
+    return folder / f"parser-{hashlib.sha256(key).hexdigest()[:32]}.lark"
 
 
 def grammar_text() -> str:

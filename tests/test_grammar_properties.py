@@ -6,14 +6,18 @@ from __future__ import annotations
 from hypothesis import find, given
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
+from lark import Lark
 from lark.lexer import PatternStr
 
 from authority_dsl import ast
 from authority_dsl.diagnostics import DiagnosticError
 from authority_dsl.formatter import format_module, format_source
-from authority_dsl.parser import SCHEMAS, _lark, parse
+from authority_dsl.parser import _OPTIONS, SCHEMAS, grammar_text, parse
 from tests import strategies as s
 
+# The grammar as generators read it (`parse` may use a parser loaded from a cache, which has no
+# unanalysed grammar).
+_GRAMMAR = Lark(grammar_text(), **_OPTIONS)
 _TOKENS: dict[str, st.SearchStrategy[str]] = {
     "NAME": s.identifiers,
     "STRING": s.string_tokens,
@@ -36,18 +40,18 @@ def _keyword_tokens() -> dict[str, st.SearchStrategy[str]]:
     generator puts side by side do not run together and most texts lex."""
     return {
         t.name: _spaced(st.just(t.pattern.value))
-        for t in _lark().terminals
+        for t in _GRAMMAR.terminals
         if isinstance(t.pattern, PatternStr)
     }
 
 
 # Raw: tokens as the grammar says, whitespace only where the generator happens to put it.
 raw_sources = from_lark(
-    _lark(), start="start", explicit={**_TOKENS, "COMMENT": st.just("# c")}
+    _GRAMMAR, start="start", explicit={**_TOKENS, "COMMENT": st.just("# c")}
 )
 # Spaced: every token separated, comments own-line or trailing; most of these parse.
 spaced_sources = from_lark(
-    _lark(),
+    _GRAMMAR,
     start="start",
     explicit={
         **{name: _spaced(strategy) for name, strategy in _TOKENS.items()},
