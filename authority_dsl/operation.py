@@ -179,6 +179,7 @@ _REMEMBER = 1 << 14  # entries of each cache below; all are forgotten when full
 _dates: dict[str, dt.date] = {}
 _subjects: dict[tuple[str, tuple[str, ...]], Subject] = {}
 _undated: dict[str, Approval] = {}  # approvals without a date, by safeguard
+_durations: dict[str, Duration] = {}  # by text, as `parse_duration` gives them: two per line
 
 
 def _fast_date(text: str) -> dt.date | None:
@@ -212,9 +213,13 @@ def _fast_duration(text: object) -> Duration | None:
     if type(text) is not str or len(text) > MAX_TEXT:
         return None
     try:
-        return parse_duration(text)
+        duration = parse_duration(text)
     except ValueError:
         return None
+    if len(_durations) >= _REMEMBER:
+        _durations.clear()
+    _durations[text] = duration
+    return duration
 
 
 def _fast_names(names: object) -> tuple[str, ...] | None:
@@ -378,12 +383,14 @@ def decode(raw: bytes, rename: tuple[str, str] | None = None) -> Operation | Non
             return None
         op_id = rename[1]
     duration = retention = None
-    if wire.duration is not None:
-        duration = _fast_duration(wire.duration)
+    text = wire.duration
+    if text is not None:
+        duration = _durations.get(text) or _fast_duration(text)
         if duration is None:
             return None
-    if wire.retention is not None:
-        retention = _fast_duration(wire.retention)
+    text = wire.retention
+    if text is not None:
+        retention = _durations.get(text) or _fast_duration(text)
         if retention is None:
             return None
     approvals = wire.approvals

@@ -43,6 +43,7 @@ from authority_dsl.decision import (
     record_dumps,
     record_parts,
 )
+from authority_dsl.durations import Unit
 from authority_dsl.engine import compile_law, compiled
 from authority_dsl.engine.reference import decide as reference_decide
 from authority_dsl.model import Law
@@ -583,6 +584,23 @@ def test_full_collections_keep_the_output(example_laws: list[Law],
             os.close(fd)
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1] == plain_audit(example_laws, data)
+
+
+def test_remembered_durations_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`operation.decode` remembers the duration of each text it meets, a bounded number of them,
+    and reads every duration right whether remembered or not."""
+    monkeypatch.setattr(operation, "_REMEMBER", 3)
+    monkeypatch.setattr(operation, "_durations", {})
+    sizes = []
+    for months in [*range(1, 9), *range(1, 9)]:
+        line = json.dumps({"id": "op-1", "date": "2030-01-01", "duration": f"{months} months",
+                           "retention": f"{months + 1} months"}).encode()
+        op = operation.decode(line)
+        assert op is not None and op.duration is not None and op.retention is not None
+        assert (op.duration.amount, op.retention.amount) == (months, months + 1)
+        assert op.duration.unit is op.retention.unit is Unit.MONTHS
+        sizes.append(len(operation._durations))
+    assert max(sizes) == 3
 
 
 def test_deciding_makes_no_reference_cycles(example_laws: list[Law]) -> None:
