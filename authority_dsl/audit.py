@@ -815,23 +815,73 @@ def run(laws: Sequence[Law], stream: BinaryIO, fd: int, *, jobs: int = 1, memo: 
         # decision is then added once per many chunks rather than once per chunk.
         counted: Counter[Tally] = Counter()
         _scale_caches(_CACHES_ONE_JOB)
+        writer = _Writer(fd)
+        stopped = False
         try:
             for chunk, size in read_chunks(stream, block=READ_BLOCK):
                 if stop():
-                    return summary, True
+                    stopped = True
+                    break
                 data, part = auditor.chunk(chunk, counted)
                 collector.chunk_done(len(chunk[1]))
-                _emit(fd, data, part, size, summary, progress)
+                writer.write(data)
+                summary.merge(part)
+                if progress is not None:
+                    progress(part.lines, size)
                 if len(counted) >= COUNTED:
                     summary.add(counted)
                     counted.clear()
+        except BaseException:
+            writer.close(check=False)
+            raise
         finally:
             _scale_caches(1)
             summary.add(counted)
             collector.close()
-        return summary, False
+        writer.close()
+        return summary, stopped
     chunks = read_packed(stream, block=PACKED_BLOCK)
     return _run_parallel(laws, chunks, fd, jobs, memo, progress, stop, summary)
+
+
+class _Writer:
+    """Writes the output of chunks to `fd`, in order, from a thread of its own while the next
+    chunks are decided (one job): the system calls of writing, a few percent of a run, overlap
+    deciding. At most `ahead` outputs wait. An error in writing (a closed pipe, a full disk)
+    stops the writing and is raised in the caller at its next `write` or at `close`, which
+    returns once everything given before is written: output always ends at a chunk's end."""
+
+    def __init__(self, fd: int, ahead: int = 2) -> None:
+        import queue
+        import threading
+
+        self.fd = fd
+        self.error: BaseException | None = None
+        self.waiting: queue.Queue[bytes | None] = queue.Queue(ahead)
+        self.thread = threading.Thread(target=self._run, name="authority-audit-writer")
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (data := self.waiting.get()) is not None:
+            if self.error is None:
+                try:
+                    write_all(self.fd, data)
+                except BaseException as exc:  # raised in the caller
+                    self.error = exc
+
+    def write(self, data: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        self.waiting.put(data)
+
+    def close(self, check: bool = True) -> None:
+        """Wait until everything given is written; then raise the writing's error, if any and
+        `check`."""
+        if self.thread.is_alive():
+            self.waiting.put(None)
+            self.thread.join()
+        if check and self.error is not None:
+            raise self.error
 
 
 def _scale_caches(scale: int) -> None:

@@ -603,6 +603,35 @@ def test_remembered_durations_are_bounded(monkeypatch: pytest.MonkeyPatch) -> No
     assert max(sizes) == 3
 
 
+def test_the_writer_keeps_order_and_raises_its_error_in_the_caller(tmp_path: Path) -> None:
+    """One job writes chunks' output from a thread of its own: in order, all of it by `close`;
+    an error in writing (here a closed pipe) is raised in the caller, and nothing is written
+    after it."""
+    out = tmp_path / "out"
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    writer = audit._Writer(fd, ahead=1)
+    for i in range(200):
+        writer.write(b"%d\n" % i)
+    writer.close()
+    os.close(fd)
+    assert out.read_bytes() == b"".join(b"%d\n" % i for i in range(200))
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    writer = audit._Writer(write_end)
+    try:
+        with pytest.raises(BrokenPipeError):
+            for _ in range(20):
+                writer.write(b"x" * 100_000)
+            writer.close()
+    finally:
+        writer.close(check=False)
+        os.close(write_end)
+    assert not writer.thread.is_alive()
+    with pytest.raises(BrokenPipeError):
+        writer.close()
+
+
 def test_deciding_makes_no_reference_cycles(example_laws: list[Law]) -> None:
     """Full garbage collections can be rare (every FULL_COLLECTION lines) because deciding lines
     makes no reference cycles: with the collector off, lines of every kind, malformed ones and
