@@ -42,7 +42,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 def interpreter() -> str:
     """The Python that runs the audit, and how it was built: the figures depend on the build
-    (docs/reviewers.md: the audit took 4–15% less time under Debian's profile-guided build with
+    (docs/reviewers.md: the audit took 4–17% less time under Debian's profile-guided build with
     libpython built in than under pyenv's plain build with a shared libpython, side by side)."""
     base = getattr(sys, "_base_executable", sys.executable)
     config = sysconfig.get_config_var("CONFIG_ARGS") or ""
