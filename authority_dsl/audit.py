@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import gc
 import io
 import itertools
@@ -824,10 +825,7 @@ def run(laws: Sequence[Law], stream: BinaryIO, fd: int, *, jobs: int = 1, memo: 
                     break
                 data, part = auditor.chunk(chunk, counted)
                 collector.chunk_done(len(chunk[1]))
-                writer.write(data)
-                summary.merge(part)
-                if progress is not None:
-                    progress(part.lines, size)
+                _emit(writer.write, data, part, size, summary, progress)
                 if len(counted) >= COUNTED:
                     summary.add(counted)
                     counted.clear()
@@ -857,7 +855,7 @@ class _Writer:
 
         self.fd = fd
         self.error: BaseException | None = None
-        self.waiting: queue.Queue[bytes | None] = queue.Queue(ahead)
+        self.waiting: queue.Queue[bytes | memoryview | None] = queue.Queue(ahead)
         self.thread = threading.Thread(target=self._run, name="authority-audit-writer")
         self.thread.start()
 
@@ -869,7 +867,7 @@ class _Writer:
                 except BaseException as exc:  # raised in the caller
                     self.error = exc
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         if self.error is not None:
             raise self.error
         self.waiting.put(data)
@@ -889,10 +887,10 @@ def _scale_caches(scale: int) -> None:
     scale_record_caches(scale)
 
 
-def _emit(fd: int, data: bytes | memoryview, part: Summary, size: int, summary: Summary,
-          progress: Progress | None) -> None:
+def _emit(write: Callable[[bytes | memoryview], None], data: bytes | memoryview, part: Summary,
+          size: int, summary: Summary, progress: Progress | None) -> None:
     """Write a chunk's output and count it."""
-    write_all(fd, data)
+    write(data)
     summary.merge(part)
     if progress is not None:
         progress(part.lines, size)
@@ -924,6 +922,7 @@ def _run_parallel(laws: Sequence[Law], chunks: Iterator[tuple[Packed, int]], fd:
 
     context = _start_method()
     forked = context.get_start_method() == "fork"
+    write = functools.partial(write_all, fd)
     # Chunks in flight: one being written, one being decided by each process and one ready for
     # the next process that is free; more would only hold input and output in memory. Each has
     # a slot while in flight (pages are only taken as they are written).
@@ -971,9 +970,9 @@ def _run_parallel(laws: Sequence[Law], chunks: Iterator[tuple[Packed, int]], fd:
             if type(data) is int:
                 assert slot is not None
                 with memoryview(slots[slot]) as view:
-                    _emit(fd, view[:data], part, size, summary, progress)
+                    _emit(write, view[:data], part, size, summary, progress)
             else:
-                _emit(fd, cast(bytes, data), part, size, summary, progress)
+                _emit(write, cast(bytes, data), part, size, summary, progress)
             if slot is not None:
                 free.put(slot)
     finally:

@@ -54,7 +54,6 @@ Pred = Callable[[Facts, "ShareFacts | None"], Any]
 PLANS_SIZE = 1 << 12
 MEMO_SIZE = 1 << 12
 TEMPLATES_SIZE = 1 << 12
-_BASE_SIZES = PLANS_SIZE, TEMPLATES_SIZE, 256  # the last: `_Template.GRANTED_SIZE`
 _NOTHING: frozenset[str] = frozenset()
 # Facts fixed by a plan (the threat and the capabilities), and facts of each operation, in the
 # order of the tuple the fast path builds.
@@ -83,6 +82,9 @@ class _Template:
         # lacking requirements (or those, those approved too late, urgency) -> missing, names
         self.granted: dict[Any, tuple[tuple[Missing, ...], str]] = {}
         self.failed: dict[str, tuple[tuple[Violation, ...], tuple[str, ...]]] = {}
+
+
+_BASE_SIZES = PLANS_SIZE, TEMPLATES_SIZE, _Template.GRANTED_SIZE
 
 
 def scale_caches(scale: int) -> None:
