@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import os
 import platform
 import subprocess
@@ -38,6 +39,22 @@ DEFAULT_SPECS = (ROOT / "specs" / "wiv2017.auth", ROOT / "specs" / "wiv_threat_d
 
 
 TICKS = os.sysconf("SC_CLK_TCK")
+# The installed authority-dsl (`pip install .`: its hot modules compiled), not the checkout's
+# source that `python -m` would take first from the current folder (`-P`); the source only if the
+# package is not installed.
+AUTHORITY = [sys.executable, "-P", "-m", "authority_dsl"]
+ENV = dict(os.environ)
+if importlib.util.find_spec("authority_dsl") is None:
+    ENV["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), ENV.get("PYTHONPATH")]))
+
+
+def package() -> str:
+    """Where the audited authority-dsl comes from and how it runs (`authority_dsl.build`)."""
+    code = "import authority_dsl as a; print(a.__file__.rsplit('/', 2)[0], '--', a.build())"
+    found = subprocess.run([sys.executable, "-P", "-c", code], cwd=ROOT, env=ENV, text=True,
+                           capture_output=True, check=True).stdout.strip()
+    where, _, how = found.partition(" -- ")
+    return f"{how} ({where})"
 
 
 def interpreter() -> str:
@@ -86,12 +103,12 @@ def run_audit(specs: Sequence[Path], ops: Path, out: Path, jobs: int,
               extra: Sequence[str]) -> tuple[float, float, int, int, int]:
     """(wall seconds, CPU seconds, peak tree RSS, peak tree PSS, exit code) of one `authority
     audit` run."""
-    cmd = [sys.executable, "-m", "authority_dsl", "audit", "-q", "--no-progress",
+    cmd = [*AUTHORITY, "audit", "-q", "--no-progress",
            "--jobs", str(jobs), *map(str, specs), str(ops), "-o", str(out), *extra]
     peak = peak_pss = 0
     cpu: dict[int, float] = {}
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV)
     done = threading.Event()
 
     def sample() -> None:
@@ -162,6 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"specs: {', '.join(s.name for s in specs)}; {lines:,} lines; "
               f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}", flush=True)
         print(f"interpreter: {interpreter()}", flush=True)
+        print(f"authority-dsl: {package()}", flush=True)
         print(f"{'jobs':>4}  {'seconds':>8}  {'ops/s':>9}  {'speed-up':>8}  {'CPU s':>7}  "
               f"{'ops/CPU-s':>9}  {'peak RSS':>9}  {'peak PSS':>9}  {'loop s':>6}  "
               "output sha256", flush=True)

@@ -46,8 +46,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+if importlib.util.find_spec("authority_dsl") is None:  # not installed: the checkout's source
+    sys.path.insert(0, str(ROOT))
 
+import authority_dsl  # noqa: E402
 from authority_dsl import audit  # noqa: E402
 from authority_dsl.checker import load_law  # noqa: E402
 from authority_dsl.conditions import AllOf, AnyOf, Cond, Const, Fact, Negate, Op, SomeShare  # noqa: E402
@@ -407,6 +409,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
     print(f"{args.spec.name}: {len(ops):,} generated operations; {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.2f}", flush=True)
+    print(f"authority-dsl: {authority_dsl.build()} ({Path(authority_dsl.__file__).parent})",
+          flush=True)
 
     # authority-dsl, end to end: JSON Lines in, decisions with explanations out.
     started = time.perf_counter()

@@ -30,6 +30,22 @@ VERBS = {
 EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_DECISION = 0, 1, 2, 3
 
 
+class _Version(argparse.Action):
+    """`--version`: the version and how this install runs (`authority_dsl.build`), found only
+    when asked."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=default, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from .. import build
+
+        print(f"authority-dsl {__version__} ({build()})")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="authority",
@@ -37,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 ok or permitted, 1 bad spec or input, 2 usage error, "
         "3 a decision other than permitted or a failed case",
     )
-    parser.add_argument("--version", action="version", version=f"authority-dsl {__version__}")
+    parser.add_argument("--version", action=_Version, help="show the version and the build "
+                        "(which modules run compiled) and exit")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     sub.required = True
     for verb, module_name in VERBS.items():
