@@ -20,12 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _use_installed() -> None:
-    """Take authority_dsl from where it is installed, if it is installed outside the checkout."""
+    """Take authority_dsl from where it is installed, unless that is the checkout's source."""
     if os.environ.get("AUTHORITY_DSL_TEST_SOURCE"):
         return
     paths = [p for p in sys.path if Path(p or ".").resolve() != ROOT]
     spec = importlib.machinery.PathFinder.find_spec("authority_dsl", paths)
-    if spec is None or spec.origin is None or Path(spec.origin).resolve().is_relative_to(ROOT):
+    if spec is None or spec.origin is None or \
+            Path(spec.origin).resolve().is_relative_to(ROOT / "authority_dsl"):
         return
     assert "authority_dsl" not in sys.modules, "authority_dsl was imported before conftest"
     # Imported now, from there: its modules come from the package's folder from then on, though

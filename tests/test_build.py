@@ -25,6 +25,22 @@ def authority(*args: str, env: dict[str, str] | None = None,
                           timeout=300, check=False, env=env)
 
 
+def test_the_tests_run_the_installed_package(tmp_path: Path) -> None:
+    """What `pip install` put in place is what the tests and the processes they start run
+    (tests/conftest.py), or the checkout's source with AUTHORITY_DSL_TEST_SOURCE=1."""
+    where = "import authority_dsl; print(authority_dsl.__file__)"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSAFEPATH")}
+    installed = subprocess.run([sys.executable, "-P", "-c", where], capture_output=True,
+                               text=True, cwd=tmp_path, env=env, check=False).stdout.strip()
+    source = ROOT / "authority_dsl" / "__init__.py"
+    expected = source if os.environ.get("AUTHORITY_DSL_TEST_SOURCE") or not installed \
+        else Path(installed)
+    assert Path(authority_dsl.__file__).resolve() == expected.resolve()
+    child = subprocess.run([sys.executable, "-c", where], capture_output=True, text=True,
+                           cwd=ROOT, check=False).stdout.strip()
+    assert Path(child).resolve() == expected.resolve()
+
+
 def test_version_names_the_build() -> None:
     result = authority("--version")
     assert result.returncode == 0
