@@ -492,6 +492,7 @@ class Auditor:
                 self.by_day.clear()
             known = self.by_day[day] = (
                 None if version is None else self.under[id(version)], day.isoformat())
+        under: _Under | None  # a typed variable in the compiled build (audit.pxd)
         under, iso = known
         threat = op.threat
         if under is None:

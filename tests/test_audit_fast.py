@@ -778,7 +778,7 @@ def test_one_job_caches_are_larger_only_while_it_runs(example_laws: list[Law], t
     times their usual number of entries while the audit runs, and their usual number after it
     (several jobs keep the usual bounds; their output is compared with one job's above)."""
     def bounds() -> tuple[int, ...]:
-        return (compiled.PLANS_SIZE, compiled.TEMPLATES_SIZE, compiled._Template.GRANTED_SIZE,
+        return (compiled.PLANS_SIZE, compiled.TEMPLATES_SIZE, compiled.GRANTED_SIZE,
                 decision_module._REMEMBERED)
 
     usual = bounds()

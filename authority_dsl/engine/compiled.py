@@ -54,6 +54,7 @@ Pred = Callable[[Facts, "ShareFacts | None"], Any]
 PLANS_SIZE = 1 << 12
 MEMO_SIZE = 1 << 12
 TEMPLATES_SIZE = 1 << 12
+GRANTED_SIZE = 256  # the missing requirements remembered per template
 _NOTHING: frozenset[str] = frozenset()
 # Facts fixed by a plan (the threat and the capabilities), and facts of each operation, in the
 # order of the tuple the fast path builds.
@@ -70,7 +71,6 @@ class _Template:
     lacking ones, and why the power fails for a capability."""
 
     __slots__ = ("failed", "granted", "plain", "problems", "reqset", "required")
-    GRANTED_SIZE = 256
 
     def __init__(self, law: Law, power: PowerDef | ShareRuleDef, problems: tuple[Problem, ...],
                  required: tuple[tuple[str, str | None], ...]) -> None:
@@ -84,7 +84,7 @@ class _Template:
         self.failed: dict[str, tuple[tuple[Violation, ...], tuple[str, ...]]] = {}
 
 
-_BASE_SIZES = PLANS_SIZE, TEMPLATES_SIZE, _Template.GRANTED_SIZE
+_BASE_SIZES = PLANS_SIZE, TEMPLATES_SIZE, GRANTED_SIZE
 
 
 def scale_caches(scale: int) -> None:
@@ -92,10 +92,9 @@ def scale_caches(scale: int) -> None:
     operations repeat) hold `scale` times their usual number of entries, in every compiled law
     of this process; 1 restores the usual bounds. A cache larger than its bound is emptied the
     next time it grows."""
-    global PLANS_SIZE, TEMPLATES_SIZE
+    global PLANS_SIZE, TEMPLATES_SIZE, GRANTED_SIZE
     plans, templates, granted = _BASE_SIZES
-    PLANS_SIZE, TEMPLATES_SIZE = plans * scale, templates * scale
-    _Template.GRANTED_SIZE = granted * scale
+    PLANS_SIZE, TEMPLATES_SIZE, GRANTED_SIZE = plans * scale, templates * scale, granted * scale
 
 
 _DATED: Any = object()  # in the templates: this key also needs the start date
@@ -470,6 +469,8 @@ class CompiledLaw:
                 violations.append(no_basis[0])
                 alternatives.append(no_basis[1])
                 continue
+            template: _Template | None  # typed variables in the compiled build (compiled.pxd)
+            best_template: _Template
             best = template = None
             best_count = 0
             failing: tuple[_Template, ...] = ()  # templates of candidates with problems
@@ -479,10 +480,11 @@ class CompiledLaw:
                     if dyn is None:
                         dyn = (protected, spans[0], spans[1], urgent, day, op.service)
                     tkey = (power.name, static, power.dyn(dyn))
-                    template = templates.get(tkey)
-                    if template is None or template is _DATED:
-                        template = self._fast_template(power, plan, op, protected, tkey,
-                                                       template)
+                    cached = templates.get(tkey)  # or _DATED, which `template` cannot hold
+                    if cached is None or cached is _DATED:
+                        template = self._fast_template(power, plan, op, protected, tkey, cached)
+                    else:
+                        template = cached
                 if template.problems:
                     failing += (template,)
                     continue
@@ -708,10 +710,11 @@ class CompiledLaw:
 
     def _fast_template(self, power: _Power, plan: _Plan, op: Operation,
                        protected: frozenset[str], tkey: tuple[Any, ...],
-                       found: _Template | None) -> _Template:
+                       found: Any) -> _Template:
         """What a power asks of operations with these facts, made once. Where the stated
         durations and the limits are of different kinds (days against months), the answer also
-        depends on the start date: the key marks that and the date joins it."""
+        depends on the start date: the key marks that (`found` is then _DATED) and the date
+        joins it."""
         templates = self.fast_templates
         if found is None and power.dated(op.duration, op.retention):
             templates[tkey] = found = _DATED
@@ -789,7 +792,7 @@ class CompiledLaw:
             else template.plain[name]
             for name, because in template.required if name in lacking)
         granted = template.granted
-        if len(granted) >= _Template.GRANTED_SIZE:
+        if len(granted) >= GRANTED_SIZE:
             granted.clear()
         if key is lacking:
             key = _one(lacking)
