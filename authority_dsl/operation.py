@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import msgspec
+from msgspec.structs import astuple
 
 from . import ast
 from .durations import Duration, parse_date, parse_duration
@@ -377,23 +378,23 @@ def decode(raw: bytes, rename: tuple[str, str] | None = None) -> Operation | Non
         wire = _wire_decode(raw)
     except _WIRE_ERRORS:
         return None
-    op_id = wire.id
+    # The fields at once: in the compiled build, one call costs less than a lookup of each
+    # attribute (docs/reviewers.md); plain Python does about as well either way.
+    (op_id, date, service, threat, technique, capabilities, subjects, duration_text, urgent,
+     retention_text, approvals, assessments, sharing) = astuple(wire)
     if rename is not None:
         if op_id != rename[0]:
             return None
         op_id = rename[1]
     duration = retention = None
-    text = wire.duration
-    if text is not None:
-        duration = _durations.get(text) or _fast_duration(text)
+    if duration_text is not None:
+        duration = _durations.get(duration_text) or _fast_duration(duration_text)
         if duration is None:
             return None
-    text = wire.retention
-    if text is not None:
-        retention = _durations.get(text) or _fast_duration(text)
+    if retention_text is not None:
+        retention = _durations.get(retention_text) or _fast_duration(retention_text)
         if retention is None:
             return None
-    approvals = wire.approvals
     if approvals:
         for approval in approvals:
             if type(approval) is str:
@@ -401,13 +402,11 @@ def decode(raw: bytes, rename: tuple[str, str] | None = None) -> Operation | Non
                     _undated.get(a) or _undated_approval(a) if type(a) is str else a
                     for a in approvals])
                 break
-    for sharing in wire.sharing:
-        if sharing.data not in _DATA_KINDS:
+    for one in sharing:
+        if one.data not in _DATA_KINDS:
             return None
-    return Operation(op_id, wire.date, wire.threat, wire.service, wire.technique,
-                     wire.capabilities, wire.subjects, duration, wire.urgent, retention,
-                     approvals,  # type: ignore[arg-type]  # every name now an Approval
-                     wire.assessments, wire.sharing)
+    return Operation(op_id, date, threat, service, technique, capabilities, subjects, duration,
+                     urgent, retention, approvals, assessments, sharing)
 
 
 def _object(value: object, path: str) -> Mapping[str, Any]:

@@ -833,3 +833,14 @@ def test_a_pipe_is_given_room_for_a_block() -> None:
         os.close(read_end)
         if write_end >= 0:
             os.close(write_end)
+
+
+def test_the_field_order_the_fast_paths_unpack() -> None:
+    """`operation.decode` and `CompiledLaw.outcome` unpack all the fields of an operation at once,
+    by position: a field added, removed or moved must be reflected there."""
+    assert Operation.__struct_fields__ == (
+        "id", "date", "threat", "service", "technique", "capabilities", "subjects", "duration",
+        "urgent", "retention", "approvals", "assessments", "sharing")
+    assert operation._WireOperation.__struct_fields__ == (
+        "id", "date", "service", "threat", "technique", "capabilities", "subjects", "duration",
+        "urgent", "retention", "approvals", "assessments", "sharing")
