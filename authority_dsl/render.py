@@ -116,4 +116,18 @@ def stderr_console() -> Console:
     return Console(stderr=True, highlight=False)
 
 
-__all__ = ["diagnostic_text", "escape", "print_decision", "print_diagnostics", "stderr_console"]
+class _StdoutConsole(Console):
+    def on_broken_pipe(self) -> None:
+        """A reader that stops early (`| head`) ends the output, not in an error: rich would exit
+        with status 1; the BrokenPipeError goes up to `cli.main`, which exits 0."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
+def stdout_console(**options: bool) -> Console:
+    """A console for a command's report on standard output."""
+    return _StdoutConsole(highlight=False, **options)  # type: ignore[arg-type]
+
+
+__all__ = ["diagnostic_text", "escape", "print_decision", "print_diagnostics", "stderr_console",
+           "stdout_console"]

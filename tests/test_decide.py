@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from importlib import resources
@@ -184,3 +185,20 @@ def test_lone_surrogate_in_an_operation_is_a_clear_error(tmp_path: Path) -> None
     result = run("decide", str(ROOT / "specs" / "wiv_threat_draft.auth"), str(path), "--json")
     assert result.returncode == 1
     assert "lone surrogate" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("extra", [[], ["--json"]])
+def test_a_reader_that_stops_early_is_not_an_error(extra: list[str]) -> None:
+    """`authority decide ... | head -1`: the pipe closes before the decision is written; the
+    command exits 0, quietly (rich alone would exit 1)."""
+    path = ROOT / "specs/operations/wiv_threat_draft/permitted-hack-terrorism.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "authority_dsl", "decide", str(spec_for(path)), str(path), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"})
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the law is even loaded
+    with proc.stderr:
+        stderr = proc.stderr.read()
+    assert proc.wait(timeout=60) == 0
+    assert stderr == b""

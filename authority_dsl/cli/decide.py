@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(decision.dumps() + "\n")
     else:
-        from rich.console import Console
+        from ..render import stdout_console
 
-        print_decision(Console(highlight=False), decision, trace=not args.no_trace)
+        print_decision(stdout_console(), decision, trace=not args.no_trace)
     return 0 if decision.verdict == "permitted" else 3

@@ -54,9 +54,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(dumps(report.to_json()) + "\n")
     else:
-        from rich.console import Console
+        from ..render import stdout_console
 
-        print_report(Console(highlight=False, soft_wrap=True), report, args.old, args.new,
+        print_report(stdout_console(soft_wrap=True), report, args.old, args.new,
                      examples=not args.brief)
     changed = bool(report.semantic.groups)
     return 3 if args.exit_code and changed else 0

@@ -45,13 +45,11 @@ def run(args: argparse.Namespace) -> int:
     import sys
     import time
 
-    from rich.console import Console
-
     from ..cases import Decide, coverage, load_cases, run_case
     from ..checker import load_law
     from ..decision import dumps
     from ..engine import compile_law
-    from ..render import print_diagnostics, stderr_console
+    from ..render import print_diagnostics, stderr_console, stdout_console
 
     console = stderr_console()
     law, diags = load_law(args.spec)
@@ -97,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(dumps(_json(law, results, cover, args.fail_under)) + "\n")
     else:
-        out = Console(highlight=False)
+        out = stdout_console()
         _print_results(out, results, trace=not args.no_trace)
         _print_coverage(out, cover)
         _print_summary(out, results, cover, args.fail_under)

@@ -45,9 +45,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(dumps(report_json(report)) + "\n")
     else:
-        from rich.console import Console
+        from ..render import stdout_console
 
-        print_report(Console(highlight=False, soft_wrap=True), report, args.spec)
+        print_report(stdout_console(soft_wrap=True), report, args.spec)
     return 0 if report.holds else 3
 
 
