@@ -20,3 +20,19 @@ cdef class _Template:
     cdef public tuple problems, required
     cdef public frozenset reqset
     cdef public dict plain, granted, failed
+
+
+cdef class _Power:
+    cdef readonly str name
+    cdef readonly object cites, valid, source, reads, dyn, dated
+    cdef readonly frozenset requires
+    cdef readonly tuple clauses, static_fields
+    cdef readonly bint plain, shares
+    cdef readonly _Template fixed
+
+
+cdef class _Plan:
+    cdef readonly bint fast, shares_only, dormant
+    cdef readonly object threat, severity, intrusion, scope, cites
+    cdef readonly frozenset caps
+    cdef readonly tuple prohibitions, violations, steps, capabilities, share_key

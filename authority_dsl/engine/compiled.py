@@ -158,23 +158,33 @@ class _Clause:
     text: str
 
 
-@attrs.frozen
 class _Power:
-    name: str
-    cites: str | None
-    valid: Validity
-    requires: frozenset[str]
-    clauses: tuple[_Clause, ...]
-    plain: bool  # no limits and no clauses: the common fast case
-    source: PowerDef
-    reads: Callable[[Facts], object]  # the facts its clauses and limits depend on
-    static_fields: tuple[str, ...]  # of those, the facts a plan fixes
-    # A key of the facts of an operation it depends on (from the tuple of _OPERATION_FACTS).
-    dyn: Callable[[tuple[Any, ...]], object]
-    shares: bool  # it reads sharings: the general path decides
-    # Whether stated durations make what it asks depend on the start date.
-    dated: Callable[[Duration | None, Duration | None], bool]
-    fixed: _Template | None  # for a plain power: the one template
+    """A power as the fast path uses it (an extension type in the compiled build)."""
+
+    __slots__ = ("cites", "clauses", "dated", "dyn", "fixed", "name", "plain", "reads", "requires",
+                 "shares", "source", "static_fields", "valid")
+
+    def __init__(self, name: str, cites: str | None, valid: Validity, requires: frozenset[str],
+                 clauses: tuple[_Clause, ...], plain: bool, source: PowerDef,
+                 reads: Callable[[Facts], object], static_fields: tuple[str, ...],
+                 dyn: Callable[[tuple[Any, ...]], object], shares: bool,
+                 dated: Callable[[Duration | None, Duration | None], bool],
+                 fixed: _Template | None) -> None:
+        self.name = name
+        self.cites = cites
+        self.valid = valid
+        self.requires = requires
+        self.clauses = clauses
+        self.plain = plain  # no limits and no clauses: the common fast case
+        self.source = source
+        self.reads = reads  # the facts its clauses and limits depend on
+        self.static_fields = static_fields  # of those, the facts a plan fixes
+        # A key of the facts of an operation it depends on (from the tuple of _OPERATION_FACTS).
+        self.dyn = dyn
+        self.shares = shares  # it reads sharings: the general path decides
+        # Whether stated durations make what it asks depend on the start date.
+        self.dated = dated
+        self.fixed = fixed  # for a plain power: the one template
 
 
 @attrs.frozen
@@ -189,33 +199,45 @@ class _Prohibition:
     shares_only: bool  # ...and those are only its sharings
 
 
-@attrs.frozen
 class _Plan:
-    """Operations with the same threat, technique and capabilities, between two dates of the law."""
+    """Operations with the same threat, technique and capabilities, between two dates of the law
+    (an extension type in the compiled build)."""
 
-    fast: bool  # False: some candidate power reads sharings; the general path decides
-    threat: str
-    severity: int
-    caps: frozenset[str]
-    intrusion: int
-    scope: str
-    prohibitions: tuple[_Prohibition, ...]  # to evaluate per operation (they read its facts)
-    violations: tuple[Violation, ...]  # otherwise: what the prohibitions found, once
-    steps: tuple[tuple[str, ...], ...]
-    # The prohibitions read only the threat, the capabilities and the sharings: for operations
-    # without sharings, `violations` and `steps` hold what they find.
-    shares_only: bool
-    # Per capability, sorted: the candidate powers in force (with the plan's facts each reads),
-    # or why none is.
-    capabilities: tuple[tuple[str, tuple[tuple[_Power, tuple[Any, ...]], ...],
-                              tuple[Violation, str] | None], ...]
-    # The threat is not in force between these dates: every operation of the kind whose names
-    # are all known is denied for that alone, and this is the threat's citation.
-    dormant: bool = False
-    cites: str | None = None
-    # For prohibitions that read only the plan's facts and sharings: the interval and the facts
-    # of the plan they read, which with the sharings key what they find.
-    share_key: tuple[Any, ...] = ()
+    __slots__ = ("capabilities", "caps", "cites", "dormant", "fast", "intrusion", "prohibitions",
+                 "scope", "severity", "share_key", "shares_only", "steps", "threat", "violations")
+
+    def __init__(self, fast: bool, threat: str, severity: int, caps: frozenset[str],
+                 intrusion: int, scope: str, prohibitions: tuple[_Prohibition, ...],
+                 violations: tuple[Violation, ...], steps: tuple[tuple[str, ...], ...],
+                 shares_only: bool,
+                 capabilities: tuple[tuple[str, tuple[tuple[_Power, tuple[Any, ...]], ...],
+                                           tuple[Violation, str] | None], ...],
+                 dormant: bool = False, cites: str | None = None,
+                 share_key: tuple[Any, ...] = ()) -> None:
+        # False: some candidate power reads sharings; the general path decides
+        self.fast = fast
+        self.threat = threat
+        self.severity = severity
+        self.caps = caps
+        self.intrusion = intrusion
+        self.scope = scope
+        # to evaluate per operation (they read its facts)
+        self.prohibitions = prohibitions
+        self.violations = violations  # otherwise: what the prohibitions found, once
+        self.steps = steps
+        # The prohibitions read only the threat, the capabilities and the sharings: for
+        # operations without sharings, `violations` and `steps` hold what they find.
+        self.shares_only = shares_only
+        # Per capability, sorted: the candidate powers in force (with the plan's facts each
+        # reads), or why none is.
+        self.capabilities = capabilities
+        # The threat is not in force between these dates: every operation of the kind whose
+        # names are all known is denied for that alone, and this is the threat's citation.
+        self.dormant = dormant
+        self.cites = cites
+        # For prohibitions that read only the plan's facts and sharings: the interval and the
+        # facts of the plan they read, which with the sharings key what they find.
+        self.share_key = share_key
 
 
 # The plan of operations that take the general path (an unknown name, a date outside the law,
@@ -376,7 +398,7 @@ class CompiledLaw:
         (_, day, threat, service, technique, capabilities, subjects, duration, urgent, retention,
          approvals, assessments, shares) = astuple(op)
         pkey = (bisect.bisect_right(self.boundaries, day), threat, technique, capabilities)
-        plan = self.plans.get(pkey)
+        plan: _Plan | None = self.plans.get(pkey)  # typed in the compiled build (compiled.pxd)
         if plan is None:
             plan = self._plan(pkey, op)
         if not plan.fast:
@@ -471,6 +493,7 @@ class CompiledLaw:
                 continue
             template: _Template | None  # typed variables in the compiled build (compiled.pxd)
             best_template: _Template
+            power: _Power
             best = template = None
             best_count = 0
             failing: tuple[_Template, ...] = ()  # templates of candidates with problems
