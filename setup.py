@@ -32,8 +32,7 @@ def compilable() -> list[str]:
 
 
 def _editable() -> bool:
-    return any(arg in ("editable_wheel", "develop") for arg in sys.argv) or \
-        "--editable" in sys.argv
+    return any(arg in ("editable_wheel", "develop") for arg in sys.argv)
 
 
 def extensions() -> list[Extension]:
@@ -43,8 +42,7 @@ def extensions() -> list[Extension]:
         from Cython.Build import cythonize
     except ImportError:
         return []
-    modules = [Extension(name, [name.replace(".", "/") + ".py"], optional=True)
-               for name in compilable()]
+    modules = [Extension(name, [name.replace(".", "/") + ".py"]) for name in compilable()]
     return list(cythonize(modules, build_dir="build/cython", quiet=True,
                           nthreads=os.cpu_count() or 1,
                           compiler_directives={"language_level": "3"}))
@@ -52,8 +50,8 @@ def extensions() -> list[Extension]:
 
 class OptionalBuildExt(build_ext):
     """Each extension is optional: one that cannot be built (no C compiler, no Python headers)
-    leaves its module as plain Python, with a warning. (`Extension(optional=True)` does not
-    catch every way a compiler can fail.)"""
+    leaves its module as plain Python, with a warning. (`Extension(optional=True)` would not do:
+    it lets some of the ways a compiler fails stop the install.)"""
 
     def build_extension(self, ext: Extension) -> None:
         try:

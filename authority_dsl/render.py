@@ -124,9 +124,9 @@ class _StdoutConsole(Console):
         raise BrokenPipeError
 
 
-def stdout_console(**options: bool) -> Console:
+def stdout_console(*, soft_wrap: bool = False) -> Console:
     """A console for a command's report on standard output."""
-    return _StdoutConsole(highlight=False, **options)  # type: ignore[arg-type]
+    return _StdoutConsole(highlight=False, soft_wrap=soft_wrap)
 
 
 __all__ = ["diagnostic_text", "escape", "print_decision", "print_diagnostics", "stderr_console",
