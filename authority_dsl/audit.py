@@ -22,10 +22,14 @@ straight from it in parts around the line number, id and date (`decision.outcome
 repeats remembered), and the parts and summary entries of an outcome seen before are kept; any
 other decision is written by `decision.record_parts`. Small caches remember the version in force
 on each day and the capabilities counted for each kind of operation. Objects that outlive a chunk
-are frozen out of garbage collection after it (`_Collector`). With several processes, a chunk is
-the whole lines of one read, sent to a worker as one bytes object (`read_packed`); on Linux the
-workers are forked (`_start_method`) and put each chunk's output in shared memory, from where the
-main process writes it (`_run_parallel`).
+are frozen out of garbage collection after it (`_Collector`).
+
+With several processes on Linux, a file is cut into shares of whole lines, found and numbered as
+they are handed out; forked workers each decide a share at a time as a single job would, into a
+temporary file, and the main process writes the shares in input order (`_run_shares`). Other
+input (a pipe), or where workers cannot be forked, goes in chunks: the whole lines of one read,
+sent to a worker as one bytes object (`read_packed`); forked workers put each chunk's output in
+shared memory, from where the main process writes it (`_run_parallel`).
 
 Several versions of a law: each operation is decided under the version in force on its date (where
 windows overlap, the version that entered into force last); an operation dated outside every
@@ -103,6 +107,11 @@ _RECORDS, _RECORDS_ONE_JOB = 1 << 11, 1 << 14
 # number of entries (`compiled.scale_caches`, `decision.scale_caches`): fewer of them are made
 # again, for some 30 MB more. Several jobs keep the usual bounds: each worker has its own caches.
 _CACHES_ONE_JOB = 8
+# With several jobs on a file, each worker decides shares of it as a single job does, with caches
+# half as large (`_run_shares`): each sees part of the input, and the workers' memory adds up.
+_RECORDS_SHARE, _CACHES_SHARE = _RECORDS_ONE_JOB // 2, _CACHES_ONE_JOB // 2
+SHARES_PER_JOB = 16  # shares of a file per job, each of SHARE_MIN to SHARE_MAX bytes
+SHARE_MIN, SHARE_MAX = 1 << 20, 1 << 24
 # Characters some readers take for line breaks (str.splitlines, JavaScript); JSON escapes none of
 # them, so they are escaped here to keep one record per line for every reader.
 _LINE_BREAKS = (("\x85", "\\u0085"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
@@ -661,12 +670,13 @@ def read_packed(stream: BinaryIO, max_line: int = MAX_LINE, block: int = PACKED_
 
 
 def read_chunks(stream: BinaryIO, chunk_lines: int = CHUNK_LINES, max_line: int = MAX_LINE,
-                block: int = 1 << 20) -> Iterator[tuple[Chunk, int]]:
-    """Chunks of at most `chunk_lines` lines, with the input bytes each took; a line longer than
-    `max_line` becomes None and is read past without being kept. A short read (a pipe with no more
-    data for now) ends a chunk early, so that piped input is decided as it arrives. The stream is
-    read from the start: nothing may have been read from it through its buffer."""
-    number, size = 1, 0
+                block: int = 1 << 20, first: int = 1) -> Iterator[tuple[Chunk, int]]:
+    """Chunks of at most `chunk_lines` lines, with the input bytes each took, numbered from
+    `first`; a line longer than `max_line` becomes None and is read past without being kept. A
+    short read (a pipe with no more data for now) ends a chunk early, so that piped input is
+    decided as it arrives. The stream is read from the start: nothing may have been read from it
+    through its buffer."""
+    number, size = first, 0
     lines: Lines = []
     tail = b""
     skipping = False  # inside a line that is already too long
@@ -675,8 +685,7 @@ def read_chunks(stream: BinaryIO, chunk_lines: int = CHUNK_LINES, max_line: int 
         parts = data.split(b"\n")
         rest = parts.pop()
         if parts:
-            first = tail + parts[0]
-            parts[0] = first
+            parts[0] = tail + parts[0]
             for part in parts:
                 if skipping:
                     lines.append(None)
@@ -808,39 +817,54 @@ def run(laws: Sequence[Law], stream: BinaryIO, fd: int, *, jobs: int = 1, memo: 
         progress: Progress | None = None, stop: Callable[[], bool] = lambda: False,
         ) -> tuple[Summary, bool]:
     """Audit every line of `stream`, writing to `fd`; returns the summary and whether the run
-    was stopped early (by `stop`)."""
-    summary = Summary()
+    was stopped early (by `stop`). With several jobs, a regular file is cut into one share per
+    job (`_run_shares`), other input (a pipe) is sent to the workers in chunks (`_run_parallel`)."""
     if jobs <= 1:
         auditor = Auditor(laws, memo, _RECORDS_ONE_JOB)
-        collector = _Collector()
-        # Decisions are counted over many chunks before they go into the summary: each kind of
-        # decision is then added once per many chunks rather than once per chunk.
-        counted: Counter[Tally] = Counter()
         _scale_caches(_CACHES_ONE_JOB)
-        writer = _Writer(fd)
-        stopped = False
         try:
-            for chunk, size in read_chunks(stream, block=READ_BLOCK):
-                if stop():
-                    stopped = True
-                    break
-                data, part = auditor.chunk(chunk, counted)
-                collector.chunk_done(len(chunk[1]))
-                _emit(writer.write, data, part, size, summary, progress)
-                if len(counted) >= COUNTED:
-                    summary.add(counted)
-                    counted.clear()
-        except BaseException:
-            writer.close(check=False)
-            raise
+            return _run_one(auditor, read_chunks(stream, block=READ_BLOCK), fd, progress, stop)
         finally:
             _scale_caches(1)
-            summary.add(counted)
-            collector.close()
-        writer.close()
-        return summary, stopped
+    context = _start_method()
+    source = _input_file(stream) if context.get_start_method() == "fork" else None
+    if source is not None:
+        temporary = _temporary_files(fd, 2 * jobs + 1)
+        if temporary is not None:
+            return _run_shares(laws, source, jobs, temporary, fd, memo, progress, stop)
     chunks = read_packed(stream, block=PACKED_BLOCK)
-    return _run_parallel(laws, chunks, fd, jobs, memo, progress, stop, summary)
+    return _run_parallel(laws, chunks, fd, jobs, memo, progress, stop, Summary())
+
+
+def _run_one(auditor: Auditor, chunks: Iterator[tuple[Chunk, int]], fd: int,
+             progress: Progress | None, stop: Callable[[], bool]) -> tuple[Summary, bool]:
+    """Decide chunks in this process, writing to `fd`."""
+    summary = Summary()
+    collector = _Collector()
+    # Decisions are counted over many chunks before they go into the summary: each kind of
+    # decision is then added once per many chunks rather than once per chunk.
+    counted: Counter[Tally] = Counter()
+    writer = _Writer(fd)
+    stopped = False
+    try:
+        for chunk, size in chunks:
+            if stop():
+                stopped = True
+                break
+            data, part = auditor.chunk(chunk, counted)
+            collector.chunk_done(len(chunk[1]))
+            _emit(writer.write, data, part, size, summary, progress)
+            if len(counted) >= COUNTED:
+                summary.add(counted)
+                counted.clear()
+    except BaseException:
+        writer.close(check=False)
+        raise
+    finally:
+        summary.add(counted)
+        collector.close()
+    writer.close()
+    return summary, stopped
 
 
 class _Writer:
@@ -990,6 +1014,268 @@ def _run_parallel(laws: Sequence[Law], chunks: Iterator[tuple[Packed, int]], fd:
             # with its last view.
             with contextlib.suppress(BufferError):
                 shared.close()
+
+
+# ---- several jobs on a file: shares of it --------------------------------------------------
+
+
+def _input_file(stream: BinaryIO) -> tuple[int, int, int] | None:
+    """(descriptor, where reading starts, size) of an input that is a regular file; None for
+    anything else (a pipe, a terminal, an object in memory)."""
+    import stat
+
+    try:
+        fd = stream.fileno()
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        start = stream.tell()  # nothing is read through its buffer yet: the file's offset
+    except (AttributeError, OSError, ValueError):  # not a file (io.UnsupportedOperation too)
+        return None
+    return fd, start, max(info.st_size, start)
+
+
+def _next_line(fd: int, offset: int, size: int) -> int:
+    """Where the first line that starts at or after `offset` starts (`size` if none does)."""
+    position = offset - 1  # a line starts at `offset` when the byte before it ends a line
+    while position < size:
+        data = os.pread(fd, 1 << 16, position)
+        if not data:
+            break
+        found = data.find(b"\n")
+        if found >= 0:
+            return position + found + 1
+        position += len(data)
+    return size
+
+
+def _count_lines(fd: int, start: int, end: int) -> int:
+    """The line ends in a part of a file."""
+    count, position = 0, start
+    while position < end:
+        data = os.pread(fd, min(1 << 20, end - position), position)
+        if not data:
+            break
+        count += data.count(b"\n")
+        position += len(data)
+    return count
+
+
+class _Range:
+    """A part of a file as a stream (`_reads` reads it), read at explicit offsets: forked
+    processes share the file's offset."""
+
+    def __init__(self, fd: int, start: int, end: int | None) -> None:
+        self.fd, self.position, self.end = fd, start, end
+
+    def read(self, size: int = -1) -> bytes:
+        if self.end is not None:
+            size = min(size, self.end - self.position)
+            if size <= 0:
+                return b""
+        data = os.pread(self.fd, size, self.position)
+        self.position += len(data)
+        return data
+
+
+def _temporary_files(fd: int, count: int) -> list[BinaryIO] | None:
+    """Unnamed temporary files for the output of shares: next to the output when it is a file
+    (on the same disk), else in the temporary directory. None if none can be made there."""
+    import stat
+    import tempfile
+
+    places: list[str | None] = [None]
+    with contextlib.suppress(OSError):
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            path = os.readlink(f"/proc/self/fd/{fd}")
+            if os.path.isabs(path) and os.path.isdir(os.path.dirname(path)):
+                places.insert(0, os.path.dirname(path))
+    for place in places:
+        files: list[BinaryIO] = []
+        try:
+            for _ in range(count):
+                files.append(tempfile.TemporaryFile(dir=place))  # noqa: SIM115
+        except OSError:
+            for made in files:
+                made.close()
+            continue
+        return files
+    return None
+
+
+# A share of the input as given to a worker: its number, where it starts and ends in the file
+# (None: at the end of the file), the number of its first line and the temporary file it is
+# written to.
+Share = tuple[int, int, int | None, int, int]
+
+
+def _share_worker(connection: Any, laws: Sequence[Law], memo: bool, source: int,
+                  temporary: Sequence[int], index: int, counts: Any, quit_flag: Any) -> None:
+    """A worker process: decides the shares it is given in turn, each as a single job would
+    (one auditor, its caches kept from share to share), into the temporary file named, and
+    sends back each one's summary and whether it stopped early, or the exception that ended
+    it."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run
+    keep_chunk_buffers()
+    auditor = Auditor(laws, memo, _RECORDS_SHARE)
+    _scale_caches(_CACHES_SHARE)
+
+    def progress(lines: int, size: int) -> None:
+        counts[2 * index] += lines
+        counts[2 * index + 1] += size
+
+    def stop() -> bool:
+        return bool(quit_flag.value)
+
+    while (share := connection.recv()) is not None:
+        number, start, end, first, slot = cast(Share, share)
+        result: object
+        try:
+            out = temporary[slot]
+            os.ftruncate(out, 0)
+            os.lseek(out, 0, os.SEEK_SET)
+            chunks = read_chunks(cast(BinaryIO, _Range(source, start, end)), block=READ_BLOCK,
+                                 first=first)
+            result = _run_one(auditor, chunks, out, progress, stop)
+        except BaseException as exc:  # sent to the parent, which raises it
+            result = exc
+        try:
+            connection.send((number, result))
+        except Exception:  # an exception that does not pickle
+            connection.send((number, RuntimeError(f"{type(result).__name__}: {result}")))
+        if isinstance(result, BaseException):
+            break
+    connection.close()
+
+
+def _run_shares(laws: Sequence[Law], source: tuple[int, int, int], jobs: int,
+                temporary: list[BinaryIO], fd: int, memo: bool, progress: Progress | None,
+                stop: Callable[[], bool]) -> tuple[Summary, bool]:
+    """Several jobs on a file: it is cut into shares of whole lines (SHARES_PER_JOB per job,
+    within SHARE_MIN and SHARE_MAX bytes), found and numbered as they are handed out. Each of
+    `jobs` forked workers decides a share at a time, as a single job would, into one of the
+    temporary files; this process writes each share's output to `fd` in input order, as soon as
+    the shares before it are written. A worker has up to two shares given at a time, so that
+    it never waits for the next one; the temporary files bound how many shares are given or
+    wait to be written. Stopped early, the output ends with the last share written whole, or
+    the part of the next one its worker decided (whole chunks)."""
+    import multiprocessing
+    from multiprocessing.connection import Connection, wait
+
+    input_fd, position, size = source
+    share_size = min(SHARE_MAX, max(SHARE_MIN, (size - position) // (jobs * SHARES_PER_JOB)))
+    context = multiprocessing.get_context("fork")
+    counts = context.RawArray("q", 2 * jobs)  # per worker: lines done, input bytes done
+    quit_flag = context.RawValue("b", 0)
+    slots = [made.fileno() for made in temporary]
+    free = list(range(len(slots)))
+    workers: list[Any] = []  # the processes
+    connections: list[Connection] = []
+    given: list[list[int]] = [[] for _ in range(jobs)]  # the shares each worker has
+    done: dict[int, tuple[int, object]] = {}  # share: (slot, result), until written
+    slot_of: dict[int, int] = {}
+    summary = Summary()
+    number, first, at_end = 0, 1, position >= size  # the next share to give
+    written = 0
+    reported = (0, 0)
+    try:
+        for index in range(jobs):
+            ours, theirs = context.Pipe()
+            worker = context.Process(
+                target=_share_worker, name=f"authority-audit-{index + 1}", daemon=True,
+                args=(theirs, laws, memo, input_fd, slots, index, counts, quit_flag))
+            worker.start()
+            theirs.close()
+            workers.append(worker)
+            connections.append(ours)
+        while True:
+            # Give shares: to the worker with the fewest, while a temporary file is free.
+            while not at_end and free and not quit_flag.value:
+                index = min(range(jobs), key=lambda i: len(given[i]))
+                if len(given[index]) >= 2:
+                    break
+                end: int | None = _next_line(input_fd, position + share_size, size)
+                if end is None or end >= size:
+                    end, at_end = None, True
+                slot = free.pop()
+                connections[index].send((number, position, end, first, slot))
+                given[index].append(number)
+                slot_of[number] = slot
+                if end is not None:
+                    first += _count_lines(input_fd, position, end)
+                    position = end
+                number += 1
+            if written == number and (at_end or quit_flag.value):
+                return summary, bool(quit_flag.value) and not at_end
+            waiting = [c for c, shares in zip(connections, given, strict=True) if shares]
+            for ready in wait(waiting, timeout=0.1):
+                connection = cast(Connection, ready)
+                index = connections.index(connection)
+                try:
+                    share, result = connection.recv()
+                except (EOFError, OSError):
+                    workers[index].join()
+                    raise RuntimeError(
+                        f"worker process {index + 1} ended without a result (exit status "
+                        f"{workers[index].exitcode})") from None
+                if isinstance(result, BaseException):
+                    raise result
+                given[index].remove(share)
+                done[share] = slot_of.pop(share), result
+            if progress is not None:
+                now = sum(counts[0::2]), sum(counts[1::2])
+                if now != reported:
+                    progress(now[0] - reported[0], now[1] - reported[1])
+                    reported = now
+            if stop():
+                quit_flag.value = 1
+            while written in done:
+                slot, result = done.pop(written)
+                part, stopped = cast(tuple[Summary, bool], result)
+                _copy(slots[slot], fd)
+                free.append(slot)
+                summary.merge(part)
+                written += 1
+                if stopped:
+                    quit_flag.value = 1
+                    return summary, True
+    finally:
+        quit_flag.value = 1
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.send(None)
+        for worker in workers:
+            worker.join()
+        for connection in connections:
+            connection.close()
+        for made in temporary:
+            made.close()
+
+
+def _copy(source: int, fd: int) -> None:
+    """Write the whole of file `source` to `fd`: in the kernel where it can (`sendfile`), else
+    a block at a time."""
+    size, offset = os.fstat(source).st_size, 0
+    while offset < size:
+        try:
+            sent = os.sendfile(fd, source, offset, size - offset)
+        except OSError as exc:
+            import errno
+
+            if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                raise
+            break  # e.g. an output opened to append: written below
+        if sent == 0:
+            break
+        offset += sent
+    while offset < size:
+        data = os.pread(source, min(1 << 20, size - offset), offset)
+        if not data:
+            break
+        write_all(fd, data)
+        offset += len(data)
 
 
 def load_versions(specs: Sequence[str]) -> tuple[list[Law], list[Diagnostic]]:

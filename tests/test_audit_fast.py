@@ -730,7 +730,8 @@ def test_a_failing_decision_is_an_error_record_on_every_path(
 def test_parallel_outputs_larger_than_a_slot(example_laws: list[Law], tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """A chunk whose output does not fit its slot of shared memory is sent back whole: the
-    output is the same bytes as with one job."""
+    output is the same bytes as with one job. (Chunks are sent for input that is not a file.)"""
+    monkeypatch.setattr(audit, "_input_file", lambda stream: None)
     gen = gen_ops()
     source = tmp_path / "ops.jsonl"
     source.write_bytes(b"".join(gen.generate(SPECS, 600, seed=4, malformed=0.05)))

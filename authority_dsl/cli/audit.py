@@ -161,6 +161,8 @@ def _say(console: Console, message: str, style: str | None = None) -> None:
 def _with_progress(console: Console, laws: Sequence[Law], stream: BinaryIO, fd: int,
                    args: argparse.Namespace, total: int | None,
                    stop: Callable[[], bool]) -> tuple[Summary, bool]:
+    import time
+
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -178,14 +180,21 @@ def _with_progress(console: Console, laws: Sequence[Law], stream: BinaryIO, fd: 
         columns.insert(2, TimeRemainingColumn())
     else:
         columns.insert(2, MofNCompleteColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
+    # Refreshed as the audit reports progress, not from a thread of its own: with a single
+    # thread, the workers of several jobs can be forked (`audit._start_method`).
+    with Progress(*columns, console=console, transient=True, auto_refresh=False) as progress:
         task = progress.add_task("audit", total=total, lines=0)
         done = 0
+        shown = 0.0
 
         def advance(lines: int, size: int) -> None:
-            nonlocal done
+            nonlocal done, shown
             done += lines
-            progress.update(task, advance=size, lines=done)
+            now = time.monotonic()
+            due = now - shown >= 0.1
+            if due:
+                shown = now
+            progress.update(task, advance=size, lines=done, refresh=due)
 
         return audit_run(laws, stream, fd, jobs=args.jobs, memo=not args.no_memo,
                          progress=advance, stop=stop)

@@ -1,0 +1,215 @@
+"""Several jobs on a file: it is cut into shares, decided by forked workers and written in order.
+The output is the bytes one job writes, however the file is cut; a stopped run ends with whole
+lines; a worker that fails stops the run with its error; no temporary file is left."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import attrs
+import pytest
+
+from authority_dsl import audit
+from authority_dsl.checker import load_law
+from authority_dsl.model import Law
+
+from .genops import gen_ops
+from .test_audit import GOOD, V1, V2, bad_lines
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(
+    audit._start_method().get_start_method() != "fork",
+    reason="shares are decided by forked workers (Linux)")
+
+
+@pytest.fixture(scope="module")
+def laws() -> list[Law]:
+    out = []
+    for path in (V1, V2):
+        law, diags = load_law(str(path))
+        assert law is not None, diags
+        out.append(law)
+    return out
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Generated operations, with every kind of bad line among them, a BOM on the first line,
+    CRLF endings, empty lines and no newline at the end."""
+    lines = list(gen_ops().generate([V1, V2], 1200, seed=11, malformed=0.04))
+    bad = [line + b"\n" for line, _ in bad_lines()]
+    for k, line in enumerate(bad):
+        lines.insert(37 * k + 5, line)
+    lines[0] = b"\xef\xbb\xbf" + lines[0]
+    lines[100:100] = [b"\n", b"\n", b"\r\n"]
+    lines[-1] = lines[-1].rstrip(b"\n")
+    path = tmp_path_factory.mktemp("shares") / "ops.jsonl"
+    path.write_bytes(b"".join(lines))
+    return path
+
+
+def audit_file(laws: list[Law], source: Path, jobs: int,
+               progress: audit.Progress | None = None,
+               stop: Callable[[], bool] = lambda: False) -> tuple[bytes, audit.Summary, bool]:
+    out = source.with_name(f"out-{jobs}.jsonl")
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        with source.open("rb") as stream:
+            summary, stopped = audit.run(laws, stream, fd, jobs=jobs, progress=progress,
+                                         stop=stop)
+    finally:
+        os.close(fd)
+    return out.read_bytes(), summary, stopped
+
+
+def small_shares(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    monkeypatch.setattr(audit, "SHARE_MIN", size)
+    monkeypatch.setattr(audit, "SHARE_MAX", size)
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_shares_write_what_one_job_writes(laws: list[Law], mixed: Path, jobs: int,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same bytes and the same summary (down to the order of its counts) as one job, and
+    progress that adds up to every line and byte, with the file cut into some 40 shares."""
+    one, one_summary, _ = audit_file(laws, mixed, 1)
+    small_shares(monkeypatch, 12_000)
+    seen: list[tuple[int, int]] = []
+    got, summary, stopped = audit_file(laws, mixed, jobs,
+                                       progress=lambda n, size: seen.append((n, size)))
+    assert not stopped
+    assert got == one
+    lines = one.splitlines()
+    assert len(lines) == mixed.read_bytes().count(b"\n") + 1
+    assert [json.loads(line)["line"] for line in lines] == list(range(1, len(lines) + 1))
+    # A repeated line decided by another worker is no hit in its memo.
+    assert attrs.evolve(summary, memo_hits=0) == attrs.evolve(one_summary, memo_hits=0)
+    for name in audit.Summary._COUNTERS:
+        assert list(getattr(summary, name).items()) == list(getattr(one_summary, name).items())
+    assert sum(n for n, _ in seen) == len(lines)
+    assert sum(size for _, size in seen) == mixed.stat().st_size
+
+
+@pytest.mark.parametrize("size", [1, 2, 57, 400, 5_000])
+def test_any_cut_gives_the_same_bytes(laws: list[Law], tmp_path: Path, size: int,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shares of any size, down to a byte (then each line is a share of its own), from a file
+    of short, empty and bad lines."""
+    data = b"".join(line + b"\n" for line, _ in bad_lines()[:14]) + b"\n\n" + \
+        json.dumps(GOOD).encode()
+    source = tmp_path / "ops.jsonl"
+    source.write_bytes(data)
+    one, _, _ = audit_file(laws, source, 1)
+    small_shares(monkeypatch, size)
+    assert audit_file(laws, source, 2)[0] == one
+
+
+def test_empty_and_one_line_files(laws: list[Law], tmp_path: Path) -> None:
+    source = tmp_path / "ops.jsonl"
+    for data, count in ((b"", 0), (b"\n", 1), (json.dumps(GOOD).encode(), 1)):
+        source.write_bytes(data)
+        got, summary, stopped = audit_file(laws, source, 2)
+        assert (got.count(b"\n"), summary.lines, stopped) == (count, count, False)
+        assert got == audit_file(laws, source, 1)[0]
+
+
+def test_a_stopped_run_ends_with_whole_lines(laws: list[Law], mixed: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stopped while workers decide, the output is the start of one job's output, in whole
+    lines, and the summary counts those lines."""
+    one, _, _ = audit_file(laws, mixed, 1)
+    small_shares(monkeypatch, 8_000)
+    reported = [0]
+
+    def progress(lines: int, size: int) -> None:
+        reported[0] += lines
+
+    got, summary, stopped = audit_file(laws, mixed, 2, progress=progress,
+                                       stop=lambda: reported[0] >= 300)
+    assert stopped
+    assert got.endswith(b"\n") and one.startswith(got)
+    assert 0 < got.count(b"\n") == summary.lines < one.count(b"\n")
+    assert sum(summary.verdicts.values()) + sum(summary.errors.values()) == summary.lines
+
+
+def test_a_failing_worker_stops_the_run_with_its_error(
+        laws: list[Law], mixed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(*args: object) -> object:
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setattr(audit, "_run_one", failing)
+    with pytest.raises(RuntimeError, match="the disk is on fire"):
+        audit_file(laws, mixed, 2)
+
+    def dying(*args: object) -> object:
+        os._exit(3)
+
+    monkeypatch.setattr(audit, "_run_one", dying)
+    with pytest.raises(RuntimeError, match=r"worker process \d ended without a result "
+                                           r"\(exit status 3\)"):
+        audit_file(laws, mixed, 2)
+
+
+def test_no_temporary_file_is_left(laws: list[Law], mixed: Path, tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    small_shares(monkeypatch, 12_000)
+    out = tmp_path / "out.jsonl"
+    before = set(tmp_path.iterdir())
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        with mixed.open("rb") as stream:
+            audit.run(laws, stream, fd, jobs=2)
+    finally:
+        os.close(fd)
+    assert set(tmp_path.iterdir()) == before | {out}
+
+
+def test_an_output_opened_to_append(laws: list[Law], mixed: Path, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """An output opened to append (`>>`), which the kernel's copy refuses, gets the same bytes."""
+    one, _, _ = audit_file(laws, mixed, 1)
+    small_shares(monkeypatch, 12_000)
+    out = tmp_path / "appended.jsonl"
+    out.write_bytes(b"before\n")
+    fd = os.open(out, os.O_WRONLY | os.O_APPEND)
+    try:
+        with mixed.open("rb") as stream:
+            audit.run(laws, stream, fd, jobs=2)
+    finally:
+        os.close(fd)
+    assert out.read_bytes() == b"before\n" + one
+
+
+def test_ctrl_c_with_a_file_leaves_whole_lines(tmp_path: Path) -> None:
+    """Interrupted while workers decide a file, the run ends with status 130 and whole lines,
+    and says how many."""
+    ops = tmp_path / "ops.jsonl"
+    ops.write_bytes(b"".join(gen_ops().generate([V1, V2], 60_000, seed=4, malformed=0.01)))
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "authority_dsl", "audit", "--no-progress", "--no-memo",
+         "--jobs", "2", str(V1), str(V2), str(ops), "-o", str(out)],
+        stderr=subprocess.PIPE, cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (out.exists() and out.stat().st_size):
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    proc.wait(timeout=60)
+    assert proc.returncode == 130, err
+    data = out.read_bytes()
+    assert data.endswith(b"\n")
+    got = [json.loads(x)["line"] for x in data.splitlines()]
+    assert got == list(range(1, len(got) + 1))
+    assert 0 < len(got) < 60_000
+    assert f"the output holds the first {len(got)} lines" in " ".join(err.split())
