@@ -112,6 +112,7 @@ _CACHES_ONE_JOB = 8
 _RECORDS_SHARE, _CACHES_SHARE = _RECORDS_ONE_JOB // 2, _CACHES_ONE_JOB // 2
 SHARES_PER_JOB = 16  # shares of a file per job, each of SHARE_MIN to SHARE_MAX bytes
 SHARE_MIN, SHARE_MAX = 1 << 20, 1 << 24
+FILES_RESERVED, FILES_PER_JOB = 64, 8  # open files kept for the rest, and needed per job
 # Characters some readers take for line breaks (str.splitlines, JavaScript); JSON escapes none of
 # them, so they are escaped here to keep one record per line for every reader.
 _LINE_BREAKS = (("\x85", "\\u0085"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
@@ -826,6 +827,7 @@ def run(laws: Sequence[Law], stream: BinaryIO, fd: int, *, jobs: int = 1, memo: 
             return _run_one(auditor, read_chunks(stream, block=READ_BLOCK), fd, progress, stop)
         finally:
             _scale_caches(1)
+    jobs = room_for_jobs(jobs)
     context = _start_method()
     source = _input_file(stream) if context.get_start_method() == "fork" else None
     if source is not None:
@@ -834,6 +836,27 @@ def run(laws: Sequence[Law], stream: BinaryIO, fd: int, *, jobs: int = 1, memo: 
             return _run_shares(laws, source, jobs, temporary, fd, memo, progress, stop)
     chunks = read_packed(stream, block=PACKED_BLOCK)
     return _run_parallel(laws, chunks, fd, jobs, memo, progress, stop, Summary())
+
+
+def room_for_jobs(jobs: int) -> int:
+    """Room for the open files of `jobs` workers (pipes, temporary files, shared memory: a few
+    each): the limit on open files is raised as far as this user may, and the jobs are fewer if
+    that is not enough. Without such limits (not Unix), `jobs`."""
+    try:
+        import resource
+    except ImportError:
+        return jobs
+    need = FILES_RESERVED + FILES_PER_JOB * jobs
+    with contextlib.suppress(OSError, ValueError):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and soft < need:
+            raised = need if hard == resource.RLIM_INFINITY else min(need, hard)
+            with contextlib.suppress(OSError, ValueError):
+                resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+            if soft != resource.RLIM_INFINITY and soft < need:
+                return max(1, (soft - FILES_RESERVED) // FILES_PER_JOB)
+    return jobs
 
 
 def _run_one(auditor: Auditor, chunks: Iterator[tuple[Chunk, int]], fd: int,
@@ -958,7 +981,11 @@ def _run_parallel(laws: Sequence[Law], chunks: Iterator[tuple[Packed, int]], fd:
     pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
                                initargs=(tuple(laws), memo, slots))
     if forked:
-        pool.submit(int)  # forks every worker now, while this is the only thread
+        try:
+            pool.submit(int)  # forks every worker now, while this is the only thread
+        except BaseException:  # e.g. no file descriptors left for one more
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     Item = tuple[Future[tuple[bytes | int, Summary]], int, int | None] | BaseException | None
     pending: queue.Queue[Item] = queue.Queue(maxsize=jobs + 1)
     quit_reading = threading.Event()
@@ -1027,7 +1054,9 @@ def _input_file(stream: BinaryIO) -> tuple[int, int, int] | None:
     try:
         fd = stream.fileno()
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
+        # A file that gives its size as 0 may still hold lines (those of /proc, /sys): it is read to
+        # its end, as a pipe is.
+        if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
             return None
         start = stream.tell()  # nothing is read through its buffer yet: the file's offset
     except (AttributeError, OSError, ValueError):  # not a file (io.UnsupportedOperation too)

@@ -213,3 +213,40 @@ def test_ctrl_c_with_a_file_leaves_whole_lines(tmp_path: Path) -> None:
     assert got == list(range(1, len(got) + 1))
     assert 0 < len(got) < 60_000
     assert f"the output holds the first {len(got)} lines" in " ".join(err.split())
+
+
+@pytest.mark.skipif(not Path("/proc/version").is_file(), reason="needs Linux's /proc")
+def test_a_file_that_gives_its_size_as_zero_is_read_to_its_end(laws: list[Law],
+                                                                tmp_path: Path) -> None:
+    """/proc files give their size as 0 and still hold a line: it is read and answered."""
+    out = tmp_path / "out.jsonl"
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        with open("/proc/version", "rb") as stream:
+            summary, stopped = audit.run(laws, stream, fd, jobs=2)
+    finally:
+        os.close(fd)
+    got = out.read_bytes()
+    assert (summary.lines, stopped, got.count(b"\n")) == (1, False, 1)
+    assert json.loads(got)["code"] == "invalid-json"
+
+
+def test_many_jobs_within_a_low_limit_on_open_files(tmp_path: Path) -> None:
+    """More jobs than the open files allowed: the run takes fewer and writes the same bytes."""
+    import resource
+
+    ops = tmp_path / "ops.jsonl"
+    ops.write_bytes(b"".join(gen_ops().generate([V1, V2], 3000, seed=6, malformed=0.02)))
+
+    def audit_with(jobs: str) -> bytes:
+        out = tmp_path / f"out-{jobs}.jsonl"
+        result = subprocess.run(
+            [sys.executable, "-m", "authority_dsl", "audit", "-q", "--no-progress", "--jobs",
+             jobs, str(V1), str(V2), str(ops), "-o", str(out)],
+            capture_output=True, cwd=ROOT, timeout=120,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (120, 120)))
+        assert result.returncode == 1, result.stderr.decode()  # the malformed lines
+        assert b"Traceback" not in result.stderr
+        return out.read_bytes()
+
+    assert audit_with("200") == audit_with("1")

@@ -125,10 +125,11 @@ def _audit(console: Console, laws: Sequence[Law], stream: BinaryIO, fd: int,
     import os
     import signal
 
-    from ..audit import keep_chunk_buffers
+    from ..audit import keep_chunk_buffers, room_for_jobs
     from ..audit import run as audit_run
 
     keep_chunk_buffers()
+    args.jobs = room_for_jobs(args.jobs)  # fewer if the open files allowed are too few
     interrupted = False
 
     def on_interrupt(signum: int, frame: object) -> None:
