@@ -110,7 +110,9 @@ _CACHES_ONE_JOB = 8
 # With several jobs on a file, each worker decides shares of it as a single job does, with caches
 # half as large (`_run_shares`): each sees part of the input, and the workers' memory adds up.
 _RECORDS_SHARE, _CACHES_SHARE = _RECORDS_ONE_JOB // 2, _CACHES_ONE_JOB // 2
-SHARES_PER_JOB = 16  # shares of a file per job, each of SHARE_MIN to SHARE_MAX bytes
+# A share of a file is an eighth of what is left of it per job, within SHARE_MIN and SHARE_MAX
+# bytes: the last shares are small, so that no worker is left deciding a large one alone.
+SHARE_PART = 8
 SHARE_MIN, SHARE_MAX = 1 << 20, 1 << 24
 FILES_RESERVED, FILES_PER_JOB = 64, 8  # open files kept for the rest, and needed per job
 # Characters some readers take for line breaks (str.splitlines, JavaScript); JSON escapes none of
@@ -1182,19 +1184,17 @@ def _share_worker(connection: Any, laws: Sequence[Law], memo: bool, source: int,
 def _run_shares(laws: Sequence[Law], source: tuple[int, int, int], jobs: int,
                 temporary: list[BinaryIO], fd: int, memo: bool, progress: Progress | None,
                 stop: Callable[[], bool]) -> tuple[Summary, bool]:
-    """Several jobs on a file: it is cut into shares of whole lines (SHARES_PER_JOB per job,
-    within SHARE_MIN and SHARE_MAX bytes), found and numbered as they are handed out. Each of
-    `jobs` forked workers decides a share at a time, as a single job would, into one of the
-    temporary files; this process writes each share's output to `fd` in input order, as soon as
-    the shares before it are written. A worker has up to two shares given at a time, so that
-    it never waits for the next one; the temporary files bound how many shares are given or
-    wait to be written. Stopped early, the output ends with the last share written whole, or
-    the part of the next one its worker decided (whole chunks)."""
+    """Several jobs on a file: it is cut into shares of whole lines (SHARE_PART), found and
+    numbered as they are handed out. Each of `jobs` forked workers decides a share at a time, as
+    a single job would, into one of the temporary files; this process writes each share's output
+    to `fd` in input order, as soon as the shares before it are written. A worker has up to two
+    shares given at a time, so that it never waits for the next one; the temporary files bound
+    how many shares are given or wait to be written. Stopped early, the output ends with the last
+    share written whole, or the part of the next one its worker decided (whole chunks)."""
     import multiprocessing
     from multiprocessing.connection import Connection, wait
 
     input_fd, position, size = source
-    share_size = min(SHARE_MAX, max(SHARE_MIN, (size - position) // (jobs * SHARES_PER_JOB)))
     context = multiprocessing.get_context("fork")
     counts = context.RawArray("q", 2 * jobs)  # per worker: lines done, input bytes done
     quit_flag = context.RawValue("b", 0)
@@ -1225,7 +1225,9 @@ def _run_shares(laws: Sequence[Law], source: tuple[int, int, int], jobs: int,
                 index = min(range(jobs), key=lambda i: len(given[i]))
                 if len(given[index]) >= 2:
                     break
-                end: int | None = _next_line(input_fd, position + share_size, size)
+                step = (size - position) // (jobs * SHARE_PART)
+                end: int | None = _next_line(
+                    input_fd, position + min(SHARE_MAX, max(SHARE_MIN, step)), size)
                 if end is None or end >= size:
                     end, at_end = None, True
                 slot = free.pop()
