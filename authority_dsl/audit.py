@@ -1081,10 +1081,11 @@ def _next_line(fd: int, offset: int, size: int) -> int:
 
 
 def _count_lines(fd: int, start: int, end: int) -> int:
-    """The line ends in a part of a file."""
+    """The line ends in a part of a file, read in blocks small enough to come from the C heap
+    (`keep_chunk_buffers`): larger ones would each be mapped apart, at the cost of page faults."""
     count, position = 0, start
     while position < end:
-        data = os.pread(fd, min(1 << 20, end - position), position)
+        data = os.pread(fd, min(1 << 19, end - position), position)
         if not data:
             break
         count += data.count(b"\n")
