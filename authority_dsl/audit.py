@@ -105,7 +105,7 @@ _REMEMBER = 1 << 14  # entries of the auditor's small caches (days, kinds of ope
 _RECORDS, _RECORDS_ONE_JOB = 1 << 11, 1 << 14
 # With one job, the evaluator's caches and the record fragments hold this many times their usual
 # number of entries (`compiled.scale_caches`, `decision.scale_caches`): fewer of them are made
-# again, for some 30 MB more. Several jobs keep the usual bounds: each worker has its own caches.
+# again, for some 30 MB more. Workers given chunks (`_run_parallel`) keep the usual bounds.
 _CACHES_ONE_JOB = 8
 # With several jobs on a file, each worker decides shares of it as a single job does, with caches
 # half as large (`_run_shares`): each sees part of the input, and the workers' memory adds up.
@@ -820,8 +820,9 @@ def run(laws: Sequence[Law], stream: BinaryIO, fd: int, *, jobs: int = 1, memo: 
         progress: Progress | None = None, stop: Callable[[], bool] = lambda: False,
         ) -> tuple[Summary, bool]:
     """Audit every line of `stream`, writing to `fd`; returns the summary and whether the run
-    was stopped early (by `stop`). With several jobs, a regular file is cut into one share per
-    job (`_run_shares`), other input (a pipe) is sent to the workers in chunks (`_run_parallel`)."""
+    was stopped early (by `stop`). With several jobs, a regular file is cut into shares that
+    workers decide in turn (`_run_shares`); other input (a pipe) is sent to them in chunks
+    (`_run_parallel`)."""
     if jobs <= 1:
         auditor = Auditor(laws, memo, _RECORDS_ONE_JOB)
         _scale_caches(_CACHES_ONE_JOB)
@@ -1227,15 +1228,13 @@ def _run_shares(laws: Sequence[Law], source: tuple[int, int, int], jobs: int,
                 if len(given[index]) >= 2:
                     break
                 step = (size - position) // (jobs * SHARE_PART)
-                end: int | None = _next_line(
-                    input_fd, position + min(SHARE_MAX, max(SHARE_MIN, step)), size)
-                if end is None or end >= size:
-                    end, at_end = None, True
+                end = _next_line(input_fd, position + min(SHARE_MAX, max(SHARE_MIN, step)), size)
+                at_end = end >= size  # the last share reads to the end of the file, as one job
                 slot = free.pop()
-                connections[index].send((number, position, end, first, slot))
+                connections[index].send((number, position, None if at_end else end, first, slot))
                 given[index].append(number)
                 slot_of[number] = slot
-                if end is not None:
+                if not at_end:
                     first += _count_lines(input_fd, position, end)
                     position = end
                 number += 1
