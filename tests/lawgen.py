@@ -6,8 +6,11 @@ print as that text, so a failing property shows a law a person can read.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import random
+import shutil
+import tempfile
 from collections.abc import Sequence
 
 import attrs
@@ -118,6 +121,13 @@ class GenLaw:
 
 
 _LAW_CACHE: dict[str, Law] = {}
+
+
+def scratch_dir(prefix: str) -> str:
+    """A temporary directory for the specs a test module builds, removed when the run ends."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def build(gen: GenLaw, tmp: str, order: Sequence[int] | None = None) -> Law:

@@ -18,7 +18,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -50,12 +49,12 @@ from authority_dsl.model import Law
 from authority_dsl.operation import Operation, OperationError, from_json
 
 from .genops import gen_ops
-from .lawgen import build, laws, operations, plausible_operations
+from .lawgen import build, laws, operations, plausible_operations, scratch_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = (ROOT / "specs" / "wiv2017.auth", ROOT / "specs" / "wiv_threat_draft.auth")
 FIXTURES = Path(__file__).parent / "fixtures" / "audit"
-TMP = tempfile.mkdtemp(prefix="authority-fast-")
+TMP = scratch_dir("authority-fast-")
 
 
 @pytest.fixture(scope="module")

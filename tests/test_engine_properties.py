@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 
 import attrs
 import pytest
@@ -17,9 +16,17 @@ from authority_dsl.engine.reference import decide as reference
 from authority_dsl.model import Law
 from authority_dsl.operation import Approval, Operation
 
-from .lawgen import GenLaw, build, laws, operations, plausible_operations, shuffled_order
+from .lawgen import (
+    GenLaw,
+    build,
+    laws,
+    operations,
+    plausible_operations,
+    scratch_dir,
+    shuffled_order,
+)
 
-TMP = tempfile.mkdtemp(prefix="authority-gen-")
+TMP = scratch_dir("authority-gen-")
 
 
 def law_and_op(**kw: object) -> st.SearchStrategy[tuple[GenLaw, Operation]]:
