@@ -25,8 +25,9 @@ on each day and the capabilities counted for each kind of operation. Objects tha
 are frozen out of garbage collection after it (`_Collector`).
 
 With several processes on Linux, a file is cut into shares of whole lines, found and numbered as
-they are handed out; forked workers each decide a share at a time as a single job would, into a
-temporary file, and the main process writes the shares in input order (`_run_shares`). Other
+they are handed out; the main process and forked workers each decide a share at a time as a single
+job would, into a temporary file, and the main process writes the shares in input order, tending
+to the workers between the chunks of its own shares (`_run_shares`). Other
 input (a pipe), or where workers cannot be forked, goes in chunks: the whole lines of one read,
 sent to a worker as one bytes object (`read_packed`); forked workers put each chunk's output in
 shared memory, from where the main process writes it (`_run_parallel`).
@@ -107,8 +108,9 @@ _RECORDS, _RECORDS_ONE_JOB = 1 << 11, 1 << 14
 # number of entries (`compiled.scale_caches`, `decision.scale_caches`): fewer of them are made
 # again, for some 30 MB more. Workers given chunks (`_run_parallel`) keep the usual bounds.
 _CACHES_ONE_JOB = 8
-# With several jobs on a file, each worker decides shares of it as a single job does, with caches
-# half as large (`_run_shares`): each sees part of the input, and the workers' memory adds up.
+# With several jobs on a file, each job (the main process and each worker) decides shares of it as
+# a single job does, with caches half as large (`_run_shares`): each sees part of the input, and
+# their memory adds up.
 _RECORDS_SHARE, _CACHES_SHARE = _RECORDS_ONE_JOB // 2, _CACHES_ONE_JOB // 2
 # A share of a file is an eighth of what is left of it per job, within SHARE_MIN and SHARE_MAX
 # bytes: the last shares are small, so that no worker is left deciding a large one alone.
@@ -821,8 +823,9 @@ def run(laws: Sequence[Law], stream: BinaryIO, fd: int, *, jobs: int = 1, memo: 
         ) -> tuple[Summary, bool]:
     """Audit every line of `stream`, writing to `fd`; returns the summary and whether the run
     was stopped early (by `stop`). With several jobs, a regular file is cut into shares that
-    workers decide in turn (`_run_shares`); other input (a pipe) is sent to them in chunks
-    (`_run_parallel`)."""
+    this process and workers decide in turn (`_run_shares`); other input (a pipe) is sent to
+    workers in chunks (`_run_parallel`)."""
+    jobs = room_for_jobs(jobs)
     if jobs <= 1:
         auditor = Auditor(laws, memo, _RECORDS_ONE_JOB)
         _scale_caches(_CACHES_ONE_JOB)
@@ -830,7 +833,6 @@ def run(laws: Sequence[Law], stream: BinaryIO, fd: int, *, jobs: int = 1, memo: 
             return _run_one(auditor, read_chunks(stream, block=READ_BLOCK), fd, progress, stop)
         finally:
             _scale_caches(1)
-    jobs = room_for_jobs(jobs)
     context = _start_method()
     source = _input_file(stream) if context.get_start_method() == "fork" else None
     if source is not None:
@@ -1183,104 +1185,181 @@ def _share_worker(connection: Any, laws: Sequence[Law], memo: bool, source: int,
     connection.close()
 
 
+class _Shares:
+    """Several jobs on a file (`_run_shares`): which shares are given to whom, which are done,
+    and how far the output is written. Job 0 is this process; jobs 1 and up are workers."""
+
+    def __init__(self, source: tuple[int, int, int], jobs: int, slots: list[int], fd: int,
+                 context: Any, progress: Progress | None, stop: Callable[[], bool]) -> None:
+        from multiprocessing.connection import Connection
+
+        self.input_fd, self.position, self.size = source
+        self.jobs, self.slots, self.fd = jobs, slots, fd
+        self.progress, self.stop = progress, stop
+        self.counts = context.RawArray("q", 2 * jobs)  # per job: lines done, input bytes done
+        self.quit_flag = context.RawValue("b", 0)
+        self.free = list(range(len(slots)))
+        self.workers: list[Any] = [None]  # the processes, by job
+        self.connections: list[Connection | None] = [None]
+        self.given: list[list[int]] = [[] for _ in range(jobs)]  # the shares each job has
+        self.done: dict[int, tuple[int, object]] = {}  # share: (slot, result), until written
+        self.slot_of: dict[int, int] = {}
+        self.own: list[Share] = []  # the share given to this process, until it decides it
+        self.summary = Summary()
+        self.number, self.first, self.at_end = 0, 1, self.position >= self.size  # the next share
+        self.written = 0
+        self.ended = False  # a share that stopped early is written: nothing more is
+        self.reported = (0, 0)
+
+    def give(self, own: bool) -> None:
+        """Give shares while a temporary file is free: to the job with the fewest, up to two
+        each, a worker before this process, which takes one at a time and only when `own`."""
+        jobs, given = self.jobs, self.given
+        while not self.at_end and self.free and not self.quit_flag.value:
+            room = [i for i in range(1, jobs) if len(given[i]) < 2]
+            if own and not given[0]:
+                room.append(0)
+            if not room:
+                return
+            index = min(room, key=lambda i: len(given[i]))
+            position, size = self.position, self.size
+            step = (size - position) // (jobs * SHARE_PART)
+            end = _next_line(self.input_fd, position + min(SHARE_MAX, max(SHARE_MIN, step)), size)
+            self.at_end = end >= size  # the last share reads to the end of the file, as one job
+            slot = self.free.pop()
+            share: Share = (self.number, position, None if self.at_end else end, self.first, slot)
+            if index:
+                cast(Any, self.connections[index]).send(share)
+            else:
+                self.own.append(share)
+            given[index].append(self.number)
+            self.slot_of[self.number] = slot
+            if not self.at_end:
+                self.first += _count_lines(self.input_fd, position, end)
+                self.position = end
+            self.number += 1
+
+    def finished(self) -> bool:
+        return self.written == self.number and bool(self.at_end or self.quit_flag.value)
+
+    def collect(self, timeout: float) -> None:
+        """Take the results the workers have sent, waiting up to `timeout` for one."""
+        from multiprocessing.connection import Connection, wait
+
+        waiting = [c for c, shares in zip(self.connections, self.given, strict=True)
+                   if shares and c is not None]
+        for ready in wait(waiting, timeout=timeout) if waiting else ():
+            connection = cast(Connection, ready)
+            index = self.connections.index(connection)
+            try:
+                share, result = connection.recv()
+            except (EOFError, OSError):
+                self.workers[index].join()
+                raise RuntimeError(
+                    f"worker process {index} ended without a result (exit status "
+                    f"{self.workers[index].exitcode})") from None
+            if isinstance(result, BaseException):
+                raise result
+            self.finish(index, share, result)
+
+    def finish(self, index: int, share: int, result: object) -> None:
+        self.given[index].remove(share)
+        self.done[share] = self.slot_of.pop(share), result
+
+    def write(self) -> bool:
+        """Write the shares that are done, in order, as far as they go; True if one of them
+        stopped early (the run then ends with it)."""
+        self.report()
+        if self.stop():
+            self.quit_flag.value = 1
+        while not self.ended and self.written in self.done:
+            slot, result = self.done.pop(self.written)
+            part, stopped = cast(tuple[Summary, bool], result)
+            _copy(self.slots[slot], self.fd)
+            self.free.append(slot)
+            self.summary.merge(part)
+            self.written += 1
+            if stopped:
+                self.quit_flag.value = 1
+                self.ended = True
+        return self.ended
+
+    def report(self) -> None:
+        if self.progress is not None:
+            counts = self.counts
+            now = sum(counts[0::2]), sum(counts[1::2])
+            if now != self.reported:
+                self.progress(now[0] - self.reported[0], now[1] - self.reported[1])
+                self.reported = now
+
+
 def _run_shares(laws: Sequence[Law], source: tuple[int, int, int], jobs: int,
                 temporary: list[BinaryIO], fd: int, memo: bool, progress: Progress | None,
                 stop: Callable[[], bool]) -> tuple[Summary, bool]:
     """Several jobs on a file: it is cut into shares of whole lines (SHARE_PART), found and
-    numbered as they are handed out. Each of `jobs` forked workers decides a share at a time, as
-    a single job would, into one of the temporary files; this process writes each share's output
-    to `fd` in input order, as soon as the shares before it are written. A worker has up to two
-    shares given at a time, so that it never waits for the next one; the temporary files bound
-    how many shares are given or wait to be written. Stopped early, the output ends with the last
-    share written whole, or the part of the next one its worker decided (whole chunks)."""
+    numbered as they are handed out. This process and `jobs - 1` forked workers each decide a
+    share at a time, as a single job would, into one of the temporary files; this process writes
+    each share's output to `fd` in input order, as soon as the shares before it are written, and
+    between the chunks of its own shares gives the workers theirs. A worker has up to two shares
+    given at a time, so that it never waits for the next one; the temporary files bound how many
+    shares are given or wait to be written. Stopped early, the output ends with the last share
+    written whole, or the part of the next one its job decided (whole chunks)."""
     import multiprocessing
-    from multiprocessing.connection import Connection, wait
 
-    input_fd, position, size = source
     context = multiprocessing.get_context("fork")
-    counts = context.RawArray("q", 2 * jobs)  # per worker: lines done, input bytes done
-    quit_flag = context.RawValue("b", 0)
     slots = [made.fileno() for made in temporary]
-    free = list(range(len(slots)))
-    workers: list[Any] = []  # the processes
-    connections: list[Connection] = []
-    given: list[list[int]] = [[] for _ in range(jobs)]  # the shares each worker has
-    done: dict[int, tuple[int, object]] = {}  # share: (slot, result), until written
-    slot_of: dict[int, int] = {}
-    summary = Summary()
-    number, first, at_end = 0, 1, position >= size  # the next share to give
-    written = 0
-    reported = (0, 0)
+    state = _Shares(source, jobs, slots, fd, context, progress, stop)
+    counts, quit_flag = state.counts, state.quit_flag
+    _scale_caches(_CACHES_SHARE)
     try:
-        for index in range(jobs):
+        for index in range(1, jobs):
             ours, theirs = context.Pipe()
             worker = context.Process(
-                target=_share_worker, name=f"authority-audit-{index + 1}", daemon=True,
-                args=(theirs, laws, memo, input_fd, slots, index, counts, quit_flag))
+                target=_share_worker, name=f"authority-audit-{index}", daemon=True,
+                args=(theirs, laws, memo, state.input_fd, slots, index, counts, quit_flag))
             worker.start()
             theirs.close()
-            workers.append(worker)
-            connections.append(ours)
+            state.workers.append(worker)
+            state.connections.append(ours)
+        auditor = Auditor(laws, memo, _RECORDS_SHARE)
+
+        def own_progress(lines: int, size: int) -> None:
+            counts[0] += lines
+            counts[1] += size
+            # Between two chunks of its own share, this process tends to the workers.
+            state.collect(0)
+            state.give(own=False)
+            state.write()
+
+        def own_stop() -> bool:
+            return bool(quit_flag.value)
+
         while True:
-            # Give shares: to the worker with the fewest, while a temporary file is free.
-            while not at_end and free and not quit_flag.value:
-                index = min(range(jobs), key=lambda i: len(given[i]))
-                if len(given[index]) >= 2:
-                    break
-                step = (size - position) // (jobs * SHARE_PART)
-                end = _next_line(input_fd, position + min(SHARE_MAX, max(SHARE_MIN, step)), size)
-                at_end = end >= size  # the last share reads to the end of the file, as one job
-                slot = free.pop()
-                connections[index].send((number, position, None if at_end else end, first, slot))
-                given[index].append(number)
-                slot_of[number] = slot
-                if not at_end:
-                    first += _count_lines(input_fd, position, end)
-                    position = end
-                number += 1
-            if written == number and (at_end or quit_flag.value):
-                return summary, bool(quit_flag.value) and not at_end
-            waiting = [c for c, shares in zip(connections, given, strict=True) if shares]
-            for ready in wait(waiting, timeout=0.1):
-                connection = cast(Connection, ready)
-                index = connections.index(connection)
-                try:
-                    share, result = connection.recv()
-                except (EOFError, OSError):
-                    workers[index].join()
-                    raise RuntimeError(
-                        f"worker process {index + 1} ended without a result (exit status "
-                        f"{workers[index].exitcode})") from None
-                if isinstance(result, BaseException):
-                    raise result
-                given[index].remove(share)
-                done[share] = slot_of.pop(share), result
-            if progress is not None:
-                now = sum(counts[0::2]), sum(counts[1::2])
-                if now != reported:
-                    progress(now[0] - reported[0], now[1] - reported[1])
-                    reported = now
-            if stop():
-                quit_flag.value = 1
-            while written in done:
-                slot, result = done.pop(written)
-                part, stopped = cast(tuple[Summary, bool], result)
-                _copy(slots[slot], fd)
-                free.append(slot)
-                summary.merge(part)
-                written += 1
-                if stopped:
-                    quit_flag.value = 1
-                    return summary, True
+            if state.write():
+                return state.summary, True
+            state.give(own=True)
+            if state.finished():
+                return state.summary, bool(quit_flag.value) and not state.at_end
+            if state.own:
+                number, start, end, first, slot = state.own.pop()
+                out = slots[slot]
+                os.ftruncate(out, 0)
+                os.lseek(out, 0, os.SEEK_SET)
+                chunks = read_chunks(cast(BinaryIO, _Range(state.input_fd, start, end)),
+                                     block=READ_BLOCK, first=first)
+                state.finish(0, number, _run_one(auditor, chunks, out, own_progress, own_stop))
+            else:
+                state.collect(0.1)
     finally:
         quit_flag.value = 1
-        for connection in connections:
+        _scale_caches(1)
+        for connection in state.connections[1:]:
             with contextlib.suppress(OSError):
-                connection.send(None)
-        for worker in workers:
+                cast(Any, connection).send(None)
+        for worker in state.workers[1:]:
             worker.join()
-        for connection in connections:
-            connection.close()
+        for connection in state.connections[1:]:
+            cast(Any, connection).close()
         for made in temporary:
             made.close()
 

@@ -140,6 +140,27 @@ def test_a_stopped_run_ends_with_whole_lines(laws: list[Law], mixed: Path,
     assert sum(summary.verdicts.values()) + sum(summary.errors.values()) == summary.lines
 
 
+def test_this_process_decides_shares_beside_its_workers(
+        laws: list[Law], mixed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With N jobs, N - 1 workers are forked: this process decides shares too, and the output is
+    still one job's."""
+    one, _, _ = audit_file(laws, mixed, 1)
+    small_shares(monkeypatch, 8_000)
+    log, run_one = tmp_path / "deciders", audit._run_one
+
+    def logged(*args: object) -> object:
+        with log.open("a") as f:
+            f.write(f"{os.getpid()}\n")
+        return run_one(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(audit, "_run_one", logged)
+    got, summary, stopped = audit_file(laws, mixed, 3)
+    deciders = log.read_text().split()
+    assert (got, stopped) == (one, False)
+    assert str(os.getpid()) in deciders and len(set(deciders)) == 3
+    assert len(deciders) > 3  # some job decided several shares
+
+
 def test_a_failing_worker_stops_the_run_with_its_error(
         laws: list[Law], mixed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def failing(*args: object) -> object:
@@ -149,8 +170,12 @@ def test_a_failing_worker_stops_the_run_with_its_error(
     with pytest.raises(RuntimeError, match="the disk is on fire"):
         audit_file(laws, mixed, 2)
 
-    def dying(*args: object) -> object:
-        os._exit(3)
+    parent, run_one = os.getpid(), audit._run_one
+
+    def dying(*args: object) -> object:  # a worker dies; this process decides on
+        if os.getpid() != parent:
+            os._exit(3)
+        return run_one(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(audit, "_run_one", dying)
     with pytest.raises(RuntimeError, match=r"worker process \d ended without a result "
