@@ -154,7 +154,7 @@ def test_this_process_decides_shares_beside_its_workers(
         return run_one(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(audit, "_run_one", logged)
-    got, summary, stopped = audit_file(laws, mixed, 3)
+    got, _, stopped = audit_file(laws, mixed, 3)
     deciders = log.read_text().split()
     assert (got, stopped) == (one, False)
     assert str(os.getpid()) in deciders and len(set(deciders)) == 3
