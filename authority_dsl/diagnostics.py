@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import functools
+from collections import Counter
 from collections.abc import Iterable
 
 import attrs
@@ -86,28 +88,36 @@ def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
 
 def did_you_mean(name: str, known: Iterable[str]) -> str | None:
     """A help text suggesting the nearest known name, if one is close enough."""
-    match = closest(name, set(known))
+    match = closest(name, known)
     return f"did you mean `{match}`?" if match is not None else None
 
 
 def closest(word: str, possibilities: Iterable[str], cutoff: float = 0.6) -> str | None:
     """`difflib.get_close_matches(word, possibilities, n=1, cutoff=cutoff)`'s answer (or None),
     found with fewer of its costly similarity ratios: candidates go in order of their cheap upper
-    bound (`quick_ratio`), and the search stops once no bound can beat the best ratio found
-    (ties go to the greater text, as there)."""
+    bound (`quick_ratio`, here from letter counts made once per set of names), and the search
+    stops once no bound can beat the best ratio found (ties go to the greater text, as there)."""
     import difflib
 
-    s = difflib.SequenceMatcher()
-    s.set_seq2(word)
+    counts = Counter(word)
+    size = len(word)
     bounded = []
-    for x in possibilities:
-        s.set_seq1(x)
-        if s.real_quick_ratio() >= cutoff:
-            bound = s.quick_ratio()
-            if bound >= cutoff:
-                bounded.append((bound, x))
+    for x, length, letters in _letter_counts(frozenset(possibilities)):
+        total = length + size
+        # `real_quick_ratio`, then `quick_ratio`: the letters both have, counted with repeats.
+        if total and 2.0 * min(length, size) / total < cutoff:
+            continue
+        common = 0
+        for letter, n in letters:
+            m = counts.get(letter, 0)
+            common += n if n < m else m
+        bound = 2.0 * common / total if total else 1.0
+        if bound >= cutoff:
+            bounded.append((bound, x))
     bounded.sort(reverse=True)
     best: tuple[float, str] | None = None
+    s = difflib.SequenceMatcher()
+    s.set_seq2(word)
     for bound, x in bounded:
         if best is not None and (bound, x) <= best:
             break  # every candidate left has (ratio, text) <= (bound, text) <= best
@@ -116,3 +126,10 @@ def closest(word: str, possibilities: Iterable[str], cutoff: float = 0.6) -> str
         if ratio >= cutoff and (best is None or (ratio, x) > best):
             best = ratio, x
     return None if best is None else best[1]
+
+
+@functools.lru_cache(maxsize=256)
+def _letter_counts(names: frozenset[str]) -> tuple[tuple[str, int, tuple[tuple[str, int], ...]],
+                                                   ...]:
+    """Each name with its length and how often each letter occurs in it."""
+    return tuple((x, len(x), tuple(Counter(x).items())) for x in names)
