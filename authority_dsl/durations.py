@@ -108,10 +108,14 @@ def hours_range(d: Duration) -> tuple[int, int] | None:
 
 @functools.cache
 def _starts() -> list[dt.datetime]:
-    """Start dates that show every length a span of calendar months can have: a leap cycle around
-    a year divisible by 400 and one around a century that is not a leap year."""
-    return [dt.datetime(year, 1, 1) + dt.timedelta(days=n)
-            for year in (1996, 2096) for n in range(8 * 365 + 2)]
+    """Start dates that show every length a span of calendar months can have: the days of a leap
+    cycle around a year divisible by 400 and of one around a century that is not a leap year.
+    Of each month, only its first day and its 29th to 31st: a span from any day up to the 28th
+    lands on the same day of its last month, and is as long as the span from the first."""
+    return [dt.datetime(year, month, day)
+            for first in (1996, 2096) for year in range(first, first + 8)
+            for month in range(1, 13)
+            for day in (1, *range(29, calendar.monthrange(year, month)[1] + 1))]
 
 
 def date_dependent(a: Duration, b: Duration) -> bool:
