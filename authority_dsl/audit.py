@@ -1165,15 +1165,10 @@ def _share_worker(connection: Any, laws: Sequence[Law], memo: bool, source: int,
         return bool(quit_flag.value)
 
     while (share := connection.recv()) is not None:
-        number, start, end, first, slot = cast(Share, share)
+        number = cast(Share, share)[0]
         result: object
         try:
-            out = temporary[slot]
-            os.ftruncate(out, 0)
-            os.lseek(out, 0, os.SEEK_SET)
-            chunks = read_chunks(cast(BinaryIO, _Range(source, start, end)), block=READ_BLOCK,
-                                 first=first)
-            result = _run_one(auditor, chunks, out, progress, stop)
+            result = _decide_share(auditor, source, share, temporary, progress, stop)
         except BaseException as exc:  # sent to the parent, which raises it
             result = exc
         try:
@@ -1183,6 +1178,17 @@ def _share_worker(connection: Any, laws: Sequence[Law], memo: bool, source: int,
         if isinstance(result, BaseException):
             break
     connection.close()
+
+
+def _decide_share(auditor: Auditor, source: int, share: Share, temporary: Sequence[int],
+                  progress: Progress, stop: Callable[[], bool]) -> tuple[Summary, bool]:
+    """Decide a share into its temporary file, as a single job would."""
+    _, start, end, first, slot = share
+    out = temporary[slot]
+    os.ftruncate(out, 0)
+    os.lseek(out, 0, os.SEEK_SET)
+    chunks = read_chunks(cast(BinaryIO, _Range(source, start, end)), block=READ_BLOCK, first=first)
+    return _run_one(auditor, chunks, out, progress, stop)
 
 
 class _Shares:
@@ -1201,9 +1207,9 @@ class _Shares:
         self.free = list(range(len(slots)))
         self.workers: list[Any] = [None]  # the processes, by job
         self.connections: list[Connection | None] = [None]
-        self.given: list[list[int]] = [[] for _ in range(jobs)]  # the shares each job has
+        # The shares each job has, each with its temporary file.
+        self.given: list[dict[int, int]] = [{} for _ in range(jobs)]
         self.done: dict[int, tuple[int, object]] = {}  # share: (slot, result), until written
-        self.slot_of: dict[int, int] = {}
         self.own: list[Share] = []  # the share given to this process, until it decides it
         self.summary = Summary()
         self.number, self.first, self.at_end = 0, 1, self.position >= self.size  # the next share
@@ -1232,8 +1238,7 @@ class _Shares:
                 cast(Any, self.connections[index]).send(share)
             else:
                 self.own.append(share)
-            given[index].append(self.number)
-            self.slot_of[self.number] = slot
+            given[index][self.number] = slot
             if not self.at_end:
                 self.first += _count_lines(self.input_fd, position, end)
                 self.position = end
@@ -1263,8 +1268,7 @@ class _Shares:
             self.finish(index, share, result)
 
     def finish(self, index: int, share: int, result: object) -> None:
-        self.given[index].remove(share)
-        self.done[share] = self.slot_of.pop(share), result
+        self.done[share] = self.given[index].pop(share), result
 
     def write(self) -> bool:
         """Write the shares that are done, in order, as far as they go; True if one of them
@@ -1341,13 +1345,9 @@ def _run_shares(laws: Sequence[Law], source: tuple[int, int, int], jobs: int,
             if state.finished():
                 return state.summary, bool(quit_flag.value) and not state.at_end
             if state.own:
-                number, start, end, first, slot = state.own.pop()
-                out = slots[slot]
-                os.ftruncate(out, 0)
-                os.lseek(out, 0, os.SEEK_SET)
-                chunks = read_chunks(cast(BinaryIO, _Range(state.input_fd, start, end)),
-                                     block=READ_BLOCK, first=first)
-                state.finish(0, number, _run_one(auditor, chunks, out, own_progress, own_stop))
+                share = state.own.pop()
+                state.finish(0, share[0], _decide_share(auditor, state.input_fd, share, slots,
+                                                        own_progress, own_stop))
             else:
                 state.collect(0.1)
     finally:
