@@ -122,3 +122,17 @@ def test_warnings_fail_only_with_strict(tmp_path: Path) -> None:
     strict = run("check", "--strict", str(path))
     assert strict.returncode == 1
     assert "warning[no-safeguard]" in strict.stderr
+
+
+def test_ctrl_c_while_the_commands_load(monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Ctrl-C before a command starts (its modules still loading) ends with status 130 and one
+    line, not a traceback."""
+    import authority_dsl.cli as cli
+
+    def interrupted() -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert main(["check", "specs/wiv2017.auth"]) == 130
+    assert capsys.readouterr().err == "interrupted\n"

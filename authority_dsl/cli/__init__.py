@@ -67,9 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        # Inside: a Ctrl-C while the commands' modules load is an interruption like any other.
+        args = build_parser().parse_args(argv)
         code = int(args._module.run(args))
         sys.stdout.flush()  # here, where a reader that stopped early is caught
         return code
