@@ -205,15 +205,35 @@ class Summary:
         return sum(self.verdicts.values())
 
     def add(self, tallies: Counter[Tally]) -> None:
-        """Count decisions, given how often each kind of decision was made."""
+        """Count decisions, given how often each kind of decision was made. Kinds are many
+        (thousands in a share of a log) and share their parts: each part (the version, verdict
+        and threat; the capabilities; the requirements missing; the prohibitions) is first
+        counted once over all kinds, in one pass over them, and only then name by name."""
+        kinds: dict[tuple[str, str, str], int] = {}
+        counted: dict[tuple[tuple[str, ...], str], int] = {}
+        lacking: dict[tuple[str, ...], int] = {}
+        prohibited: dict[tuple[str, ...], int] = {}
         for (version, verdict, threat, capabilities, missing, prohibitions), n in tallies.items():
+            kind = version, verdict, threat
+            kinds[kind] = kinds.get(kind, 0) + n
+            if capabilities:
+                part = capabilities, verdict
+                counted[part] = counted.get(part, 0) + n
+            if missing:
+                lacking[missing] = lacking.get(missing, 0) + n
+            if prohibitions:
+                prohibited[prohibitions] = prohibited.get(prohibitions, 0) + n
+        for (version, verdict, threat), n in kinds.items():
             self.verdicts[verdict] += n
             self.versions[version] += n
             self.threats[threat, verdict] += n
+        for (capabilities, verdict), n in counted.items():
             for capability in capabilities:
                 self.capabilities[capability, verdict] += n
+        for missing, n in lacking.items():
             for requirement in missing:
                 self.missing[requirement] += n
+        for prohibitions, n in prohibited.items():
             for prohibition in prohibitions:
                 self.prohibitions[prohibition] += n
 

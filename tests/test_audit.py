@@ -12,9 +12,12 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from authority_dsl import audit
 from authority_dsl.audit import Auditor, Summary, VersionError, Versions, read_chunks
@@ -332,6 +335,39 @@ class _Repeat(io.RawIOBase):
         if self.pos >= len(self.unit):
             self.pos, self.left = 0, self.left - 1
         return len(piece)
+
+
+_NAMES = st.sampled_from(["a", "b", "c", "d"])
+_TALLY = st.tuples(st.sampled_from(["law 1", "law 2"]),
+                   st.sampled_from(["permitted", "requires", "denied"]), _NAMES,
+                   *[st.lists(_NAMES, max_size=3, unique=True).map(tuple)] * 3)
+
+
+@given(st.lists(st.tuples(_TALLY, st.integers(1, 5)), max_size=30))
+def test_summary_adds_each_kind_of_decision_as_often_as_it_was_made(
+        kinds: list[tuple[audit.Tally, int]]) -> None:
+    """`Summary.add` counts each part once over all kinds before counting it name by name: the
+    counts are those of counting each kind in turn, in the same order (which orders ties in the
+    summary's tables)."""
+    tallies: Counter[audit.Tally] = Counter()
+    for tally, n in kinds:
+        tallies[tally] += n
+    expected = Summary()
+    for (version, verdict, threat, capabilities, missing, prohibitions), n in tallies.items():
+        expected.verdicts[verdict] += n
+        expected.versions[version] += n
+        expected.threats[threat, verdict] += n
+        for capability in capabilities:
+            expected.capabilities[capability, verdict] += n
+        for requirement in missing:
+            expected.missing[requirement] += n
+        for prohibition in prohibitions:
+            expected.prohibitions[prohibition] += n
+    summary = Summary()
+    summary.add(tallies)
+    for name in Summary._COUNTERS:
+        assert list(getattr(summary, name).items()) == list(getattr(expected, name).items())
+    assert summary.decided == sum(tallies.values())
 
 
 def test_summary_merges() -> None:
