@@ -579,9 +579,13 @@ class Auditor:
                 seen.clear()
             seen.add(marker)
         else:
-            if len(under.records) >= self.kept:
-                under.records.clear()
-                under.texts.clear()
+            records = under.records
+            if len(records) >= self.kept:
+                # Full: the outcomes kept first, the most frequent (they came twice soonest),
+                # stay; the later half goes, with the texts only it used.
+                for late in list(itertools.islice(reversed(records), len(records) // 2)):
+                    del records[late]
+                under.texts = {t: t for r in records.values() for t in r.parts}
             # Outcomes share most of their texts (the trace's start, the same authorised
             # powers): one copy of each is kept.
             texts = under.texts

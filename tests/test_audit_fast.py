@@ -756,8 +756,8 @@ def run_file(laws: list[Law], source: Path, jobs: int) -> bytes:
 
 
 def test_kept_record_parts_are_bounded(example_laws: list[Law]) -> None:
-    """The record parts an auditor keeps stay within its bound for each version, and the bound
-    does not change the output."""
+    """The record parts an auditor keeps stay within its bound for each version (when full, the
+    half kept last goes), and the bound does not change the output."""
     gen = gen_ops()
     generated = gen.generate(SPECS, 3000, seed=12, malformed=0.02)
     lines: audit.Lines = [line.rstrip(b"\n") for line in generated]
@@ -767,6 +767,8 @@ def test_kept_record_parts_are_bounded(example_laws: list[Law]) -> None:
     for start in range(0, len(lines), 100):
         outputs.append(small.chunk((start + 1, lines[start:start + 100]))[0])
         sizes += [(len(u.records), len(u.seen)) for u in small.under.values()]
+        for u in small.under.values():  # one copy of each text the kept records use, no other
+            assert set(u.texts) == {t for r in u.records.values() for t in r.parts}
     assert max(max(pair) for pair in sizes) == 4
     plain = audit.Auditor(example_laws, memo=False).chunk((1, lines))[0]
     assert b"".join(outputs) == plain
