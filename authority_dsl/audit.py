@@ -581,9 +581,10 @@ class Auditor:
         else:
             records = under.records
             if len(records) >= self.kept:
-                # Full: the outcomes kept first, the most frequent (they came twice soonest),
-                # stay; the later half goes, with the texts only it used.
-                for late in list(itertools.islice(reversed(records), len(records) // 2)):
+                # Full: the half kept first, the most frequent outcomes (they came twice
+                # soonest), stays; the rest goes, with the texts only it used.
+                for late in list(itertools.islice(reversed(records),
+                                                  len(records) - self.kept // 2)):
                     del records[late]
                 under.texts = {t: t for r in records.values() for t in r.parts}
             # Outcomes share most of their texts (the trace's start, the same authorised

@@ -772,6 +772,10 @@ def test_kept_record_parts_are_bounded(example_laws: list[Law]) -> None:
     assert max(max(pair) for pair in sizes) == 4
     plain = audit.Auditor(example_laws, memo=False).chunk((1, lines))[0]
     assert b"".join(outputs) == plain
+    one = audit.Auditor(example_laws, memo=False, kept=1)  # the least bound holds too
+    for start in range(0, len(lines), 100):
+        one.chunk((start + 1, lines[start:start + 100]))
+        assert all(len(u.records) <= 1 for u in one.under.values())
 
 
 def test_one_job_caches_are_larger_only_while_it_runs(example_laws: list[Law], tmp_path: Path,
