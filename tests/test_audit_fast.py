@@ -762,20 +762,20 @@ def test_kept_record_parts_are_bounded(example_laws: list[Law]) -> None:
     generated = gen.generate(SPECS, 3000, seed=12, malformed=0.02)
     lines: audit.Lines = [line.rstrip(b"\n") for line in generated]
     small = audit.Auditor(example_laws, memo=False, kept=4)
+    one = audit.Auditor(example_laws, memo=False, kept=1)  # the least bound holds too
     sizes = []
     outputs = []
     for start in range(0, len(lines), 100):
-        outputs.append(small.chunk((start + 1, lines[start:start + 100]))[0])
+        chunk = start + 1, lines[start:start + 100]
+        outputs.append(small.chunk(chunk)[0])
         sizes += [(len(u.records), len(u.seen)) for u in small.under.values()]
         for u in small.under.values():  # one copy of each text the kept records use, no other
             assert set(u.texts) == {t for r in u.records.values() for t in r.parts}
+        one.chunk(chunk)
+        assert all(len(u.records) <= 1 for u in one.under.values())
     assert max(max(pair) for pair in sizes) == 4
     plain = audit.Auditor(example_laws, memo=False).chunk((1, lines))[0]
     assert b"".join(outputs) == plain
-    one = audit.Auditor(example_laws, memo=False, kept=1)  # the least bound holds too
-    for start in range(0, len(lines), 100):
-        one.chunk((start + 1, lines[start:start + 100]))
-        assert all(len(u.records) <= 1 for u in one.under.values())
 
 
 def test_one_job_caches_are_larger_only_while_it_runs(example_laws: list[Law], tmp_path: Path,
