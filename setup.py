@@ -3,7 +3,9 @@
 The audit's per-line path (`operation.decode`, the evaluator's fast path, the record parts and the
 auditor's loop) runs as C extension modules built from the very same `.py` files: the same code,
 with the `.pxd` files beside them declaring the classes used on every line as extension types
-with typed fields; some 15% fewer instructions per line (docs/reviewers.md). Each extension is
+with typed fields; some 15% fewer instructions per line (docs/reviewers.md). One more, `_lines`, is
+written for Cython (`_lines.pyx`): it finds line ends with the C library's `memchr`, and
+`authority_dsl/lines.py` stands in for it where it is not built. Each extension is
 optional: without a compiler, or with `AUTHORITY_DSL_PURE=1` in the environment, the package
 installs as plain Python and behaves the same, only slower. An editable install
 (`pip install -e .`) stays plain Python, so that an edit to a module takes effect without a
@@ -21,14 +23,15 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 
-def compilable() -> list[str]:
-    """The modules every line of an audit runs through: `COMPILABLE` in the package's
-    `__init__.py`, read without importing the package."""
+def listed(name: str) -> list[str]:
+    """A list of modules in the package's `__init__.py`, read without importing the package:
+    `COMPILABLE`, the modules every line of an audit runs through, or `NATIVE`, the C extensions
+    written for Cython."""
     tree = ast.parse(Path("authority_dsl/__init__.py").read_text(encoding="utf-8"))
     for node in tree.body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "COMPILABLE":
-            return [f"authority_dsl.{name}" for name in ast.literal_eval(node.value)]
-    raise LookupError("COMPILABLE is not in authority_dsl/__init__.py")
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == name:
+            return [f"authority_dsl.{module}" for module in ast.literal_eval(node.value)]
+    raise LookupError(f"{name} is not in authority_dsl/__init__.py")
 
 
 def _editable() -> bool:
@@ -42,7 +45,8 @@ def extensions() -> list[Extension]:
         from Cython.Build import cythonize
     except ImportError:
         return []
-    modules = [Extension(name, [name.replace(".", "/") + ".py"]) for name in compilable()]
+    modules = [Extension(name, [name.replace(".", "/") + ".py"]) for name in listed("COMPILABLE")]
+    modules += [Extension(name, [name.replace(".", "/") + ".pyx"]) for name in listed("NATIVE")]
     return list(cythonize(modules, build_dir="build/cython", quiet=True,
                           nthreads=os.cpu_count() or 1,
                           compiler_directives={"language_level": "3"}))

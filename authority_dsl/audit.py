@@ -63,6 +63,7 @@ from .diagnostics import Diagnostic
 from .engine import CompiledLaw, compile_law
 from .engine.compiled import OutcomeTuple
 from .engine.compiled import scale_caches as scale_engine_caches
+from .lines import count_lines, split_lines
 from .model import Law
 from .operation import Operation, OperationError, decode, from_json
 
@@ -682,11 +683,11 @@ def read_packed(stream: BinaryIO, max_line: int = MAX_LINE, block: int = PACKED_
         else:
             body = b"".join((tail, memoryview(data)[:cut])) if tail else data[:cut]
         if len(body) > max_line:  # only then can a line be too long
-            lines = body.split(b"\n")
+            lines = split_lines(body)
             too_long = tuple(sorted({*too_long, *(
                 i for i, line in enumerate(lines) if len(line) > max_line)}))
             body = b"\n".join([b"" if i in too_long else line for i, line in enumerate(lines)])
-        count = body.count(b"\n") + 1
+        count = count_lines(body) + 1
         yield (number, count, body, too_long), size
         number += count
         size = 0
@@ -712,7 +713,7 @@ def read_chunks(stream: BinaryIO, chunk_lines: int = CHUNK_LINES, max_line: int 
     skipping = False  # inside a line that is already too long
     for data in _reads(stream, block):
         size += len(data)
-        parts = data.split(b"\n")
+        parts = split_lines(data)
         rest = parts.pop()
         if parts:
             parts[0] = tail + parts[0]
@@ -821,7 +822,7 @@ Packed = tuple[int, int, bytes, tuple[int, ...]]
 
 def _unpack(packed: Packed) -> Chunk:
     start, count, joined, too_long = packed
-    lines: Lines = list(joined.split(b"\n")) if count else []
+    lines: Lines = list(split_lines(joined)) if count else []
     for i in too_long:
         lines[i] = None
     return start, lines
@@ -1116,7 +1117,7 @@ def _count_lines(fd: int, start: int, end: int) -> int:
         data = os.pread(fd, min(1 << 19, end - position), position)
         if not data:
             break
-        count += data.count(b"\n")
+        count += count_lines(data)
         position += len(data)
     return count
 
