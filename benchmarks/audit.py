@@ -5,9 +5,11 @@
 
 It generates the log with benchmarks/gen_ops.py (or reuses `--ops` if that file exists), runs
 `authority audit` on it once per jobs value as a separate process, and reports wall-clock
-operations per second (start-up, reading, deciding and writing included), the speed-up over one
-job, the CPU time used (operations per CPU-second is the figure least disturbed by other load on the
-machine), and the peak memory of the whole process tree, main process and workers added up:
+operations per second (start-up, reading, deciding and writing included), the speed-up over the
+one-job run just before it (alternate them, `--jobs 1,2,1,2`: the machine's speed drifts, and
+neighbours are measured in the most alike conditions; at the end, the range and median of each
+jobs value and of the speed-ups), the CPU time used (operations per CPU-second is the figure
+least disturbed by other load on the machine), and the peak memory of the whole process tree, main process and workers added up:
 `peak RSS` adds up their resident sizes (sampled every 20 ms), which counts a page shared by
 several processes (the interpreter, libraries, what a worker shares with the process it was
 forked from) once in each; `peak PSS` adds up their proportional set sizes (sampled every 200 ms;
@@ -25,6 +27,7 @@ import hashlib
 import importlib.util
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import sysconfig
@@ -183,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{'jobs':>4}  {'seconds':>8}  {'ops/s':>9}  {'speed-up':>8}  {'CPU s':>7}  "
               f"{'ops/CPU-s':>9}  {'peak RSS':>9}  {'peak PSS':>9}  {'loop s':>6}  "
               "output sha256", flush=True)
-        base = None
+        runs: list[tuple[int, float]] = []  # (jobs, operations per second), in run order
         digests = set()
         for jobs in jobs_values:
             out = Path(tmp) / f"out-{jobs}.jsonl"
@@ -194,11 +197,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"audit failed with exit code {code}", file=sys.stderr)
                 return 1
             rate = lines / seconds
-            base = base or rate
+            runs.append((jobs, rate))
+            base = one_job_rate(runs, len(runs) - 1)
             digest = sha256(out)
             digests.add(digest)
             out.unlink()
-            print(f"{jobs:>4}  {seconds:>8.1f}  {rate:>9,.0f}  {rate / base:>7.2f}x  "
+            speed_up = f"{rate / base:>7.2f}x" if base else f"{'-':>8}"
+            print(f"{jobs:>4}  {seconds:>8.1f}  {rate:>9,.0f}  {speed_up}  "
                   f"{cpu:>7.1f}  {lines / cpu:>9,.0f}  {peak / 2**20:>6.0f} MiB  "
                   f"{pss / 2**20:>6.0f} MiB  {loop:>6.2f}  "
                   f"{digest[:16]}",
@@ -208,7 +213,48 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("error: the runs wrote different output", file=sys.stderr)
             return 1
         print("same output for every jobs value")
+        for line in summary(runs):
+            print(line)
     return 0
+
+
+def one_job_rate(runs: Sequence[tuple[int, float]], index: int) -> float | None:
+    """The rate of the one-job run a run is measured against: the one-job run just before it,
+    else the next one (a one-job run is measured against itself)."""
+    before = [rate for jobs, rate in runs[:index + 1] if jobs == 1]
+    if before:
+        return before[-1]
+    after = [rate for jobs, rate in runs[index + 1:] if jobs == 1]
+    return after[0] if after else None
+
+
+def summary(runs: Sequence[tuple[int, float]]) -> list[str]:
+    """For each jobs value run more than once, or beside one job: the range and median of its
+    rates, and of its speed-ups, each run against the one-job run next to it (the machine's
+    speed drifts between runs: neighbours were measured in the most alike conditions)."""
+    lines = []
+    for jobs in sorted({j for j, _ in runs}):
+        mine = [i for i, (j, _) in enumerate(runs) if j == jobs]
+        rates = [runs[i][1] for i in mine]
+        if len(rates) == 1:
+            text = f"jobs {jobs}: 1 run, {rates[0]:,.0f} ops/s"
+        else:
+            text = (f"jobs {jobs}: {len(rates)} runs, {min(rates):,.0f}-{max(rates):,.0f} ops/s, "
+                    f"median {statistics.median(rates):,.0f}")
+        if jobs != 1:
+            ratios = []
+            for i in mine:
+                neighbours = [k for k in (i - 1, i + 1) if 0 <= k < len(runs) and runs[k][0] == 1]
+                base = runs[neighbours[0]][1] if neighbours else one_job_rate(runs, i)
+                if base:
+                    ratios.append(runs[i][1] / base)
+            if ratios:
+                text += (f"; against the one-job run next to each: "
+                         f"{', '.join(f'{r:.2f}x' for r in ratios)} "
+                         f"(median {statistics.median(ratios):.2f}x)")
+        if len(rates) > 1 or jobs != 1:
+            lines.append(text)
+    return lines
 
 
 if __name__ == "__main__":

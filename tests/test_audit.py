@@ -527,3 +527,21 @@ def test_lone_surrogate_is_an_error_record_and_the_run_goes_on(tmp_path: Path) -
     assert records[0]["code"] == "invalid-unicode" and "surrogate" in records[0]["error"]
     assert records[1]["operation"] == "pair\U0001f600" and "verdict" in records[1]
     assert "verdict" in records[2]
+
+
+def test_audit_benchmark_pairs_each_run_with_the_one_job_run_next_to_it() -> None:
+    """benchmarks/audit.py: with runs alternated (`--jobs 1,2,1,2`), each run of several jobs is
+    measured against the one-job run beside it, and the medians are summed up."""
+    module = benchmark("audit")
+    runs = [(1, 100.0), (2, 170.0), (1, 110.0), (2, 190.0), (2, 180.0)]
+    assert [module.one_job_rate(runs, i) for i in range(5)] == [100.0, 100.0, 110.0, 110.0, 110.0]
+    assert module.summary(runs) == [
+        "jobs 1: 2 runs, 100-110 ops/s, median 105",
+        "jobs 2: 3 runs, 170-190 ops/s, median 180; against the one-job run next to each: "
+        "1.70x, 1.73x, 1.64x (median 1.70x)"]
+    # Two jobs first: measured against the one-job run after it.
+    assert module.one_job_rate([(2, 150.0), (1, 100.0)], 0) == 100.0
+    assert module.summary([(2, 150.0), (1, 100.0)]) == [
+        "jobs 2: 1 run, 150 ops/s; against the one-job run next to each: 1.50x (median 1.50x)"]
+    assert module.summary([(2, 150.0)]) == ["jobs 2: 1 run, 150 ops/s"]
+    assert module.summary([(1, 100.0)]) == []
