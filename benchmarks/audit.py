@@ -9,8 +9,9 @@ operations per second (start-up, reading, deciding and writing included), the sp
 one-job run just before it (alternate them, `--jobs 1,2,1,2`: the machine's speed drifts, and
 neighbours are measured in the most alike conditions; at the end, the range and median of each
 jobs value and of the speed-ups), the CPU time used (operations per CPU-second is the figure
-least disturbed by other load on the machine), and the peak memory of the whole process tree, main process and workers added up:
-`peak RSS` adds up their resident sizes (sampled every 20 ms), which counts a page shared by
+least disturbed by other load on the machine), and the peak memory of the whole process tree,
+main process and workers added up: `peak RSS` adds up their resident sizes (sampled every 20
+ms), which counts a page shared by
 several processes (the interpreter, libraries, what a worker shares with the process it was
 forked from) once in each; `peak PSS` adds up their proportional set sizes (sampled every 200 ms;
 a page shared by n processes counts 1/n in each), which counts every page once: the memory the
