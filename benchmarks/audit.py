@@ -4,21 +4,20 @@
     python benchmarks/audit.py -n 200000 --jobs 1,2,4 --ops /tmp/ops.jsonl
 
 It generates the log with benchmarks/gen_ops.py (or reuses `--ops` if that file exists), runs
-`authority audit` on it once per jobs value as a separate process, and reports wall-clock
-operations per second (start-up, reading, deciding and writing included), the speed-up over the
-one-job run just before it (alternate them, `--jobs 1,2,1,2`: the machine's speed drifts, and
-neighbours are measured in the most alike conditions; at the end, the range and median of each
-jobs value and of the speed-ups), the CPU time used (operations per CPU-second is the figure
-least disturbed by other load on the machine), and the peak memory of the whole process tree,
-main process and workers added up: `peak RSS` adds up their resident sizes (sampled every 20
-ms), which counts a page shared by
-several processes (the interpreter, libraries, what a worker shares with the process it was
-forked from) once in each; `peak PSS` adds up their proportional set sizes (sampled every 200 ms;
-a page shared by n processes counts 1/n in each), which counts every page once: the memory the
-run takes from the machine. It also checks that every run wrote the same bytes. The targets: at
-least 50,000 operations per second with one job, near-linear gain with two, peak memory under
-200 MB. Before each run it times a plain loop of 10 million steps (`loop s`): the machine's
-speed at that moment, to read the figures against when it is shared or throttled.
+`authority audit` on it once per jobs value as a separate process, and reports wall-clock operations
+per second (start-up, reading, deciding and writing included), the speed-up over the one-job run
+just before it (alternate them, `--jobs 1,2,1,2`: the machine's speed drifts, and neighbours are
+measured in the most alike conditions; at the end, the range and median of each jobs value and of
+the speed-ups), the CPU time used (operations per CPU-second is the figure least disturbed by other
+load on the machine), and the peak memory of the whole process tree, main process and workers added
+up: `peak RSS` adds up their resident sizes (sampled every 20 ms), which counts a page shared by
+several processes (the interpreter, libraries, what a worker shares with the process it was forked
+from) once in each; `peak PSS` adds up their proportional set sizes (sampled every 200 ms; a page
+shared by n processes counts 1/n in each), which counts every page once: the memory the run takes
+from the machine. It also checks that every run wrote the same bytes. The targets: at least 50,000
+operations per second with one job, near-linear gain with two, peak memory under 200 MB. Before each
+run it times a plain loop of 10 million steps (`loop s`): the machine's speed at that moment, to
+read the figures against when it is shared or throttled.
 """
 
 from __future__ import annotations
