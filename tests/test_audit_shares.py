@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -195,6 +196,32 @@ def test_no_temporary_file_is_left(laws: list[Law], mixed: Path, tmp_path: Path,
     finally:
         os.close(fd)
     assert set(tmp_path.iterdir()) == before | {out}
+
+
+def test_temporary_files_are_emptied_before_they_are_closed(
+        laws: list[Law], mixed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closing a file that was truncated and written again makes ext4 write out what it holds;
+    the shares' files are emptied first, so nothing of theirs is written to disk."""
+    small_shares(monkeypatch, 12_000)
+    made = audit._temporary_files
+    sizes: list[int] = []
+
+    def spied(fd: int, count: int) -> list[Any] | None:
+        files = made(fd, count)
+        assert files is not None
+        for file in files:
+            close = file.close
+
+            def closing(file: Any = file, close: Any = close) -> None:
+                sizes.append(os.fstat(file.fileno()).st_size)
+                close()
+            file.close = closing
+        return files
+
+    monkeypatch.setattr(audit, "_temporary_files", spied)
+    data, _, _ = audit_file(laws, mixed, 2)
+    assert data == audit_file(laws, mixed, 1)[0]
+    assert len(sizes) == 5 and sizes == [0] * 5
 
 
 def test_an_output_opened_to_append(laws: list[Law], mixed: Path, tmp_path: Path,
