@@ -170,11 +170,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         ops = args.ops or Path(tmp) / "ops.jsonl"
         if not ops.exists():
             started = time.perf_counter()
-            subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gen_ops.py"),
-                            "-n", str(args.count), "--seed", str(args.seed),
-                            "--malformed", str(args.malformed), "--repeat", str(args.repeat),
-                            *[a for s in specs for a in ("--spec", str(s))], "-o", str(ops)],
-                           check=True)
+            made = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gen_ops.py"),
+                                   "-n", str(args.count), "--seed", str(args.seed),
+                                   "--malformed", str(args.malformed), "--repeat",
+                                   str(args.repeat),
+                                   *[a for s in specs for a in ("--spec", str(s))],
+                                   "-o", str(ops)], check=False)
+            if made.returncode:  # gen_ops.py said why
+                return 1
             print(f"generated {args.count:,} operations in {time.perf_counter() - started:.1f} s "
                   f"-> {ops} ({ops.stat().st_size / 1e6:.0f} MB)", flush=True)
         with ops.open("rb") as f:

@@ -258,7 +258,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not 0 <= args.malformed <= 1 or not 0 <= args.repeat <= 1:
         p.error("--malformed and --repeat take a share between 0 and 1")
     specs = args.spec or list(DEFAULT_SPECS)
-    out = args.output.open("wb") if args.output else sys.stdout.buffer
+    try:
+        out = args.output.open("wb") if args.output else sys.stdout.buffer
+    except OSError as exc:
+        print(f"error: cannot write `{args.output}`: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     try:
         buffer: list[bytes] = []
         for line in generate(specs, args.count, args.seed, args.malformed, args.repeat):

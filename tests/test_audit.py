@@ -545,3 +545,23 @@ def test_audit_benchmark_pairs_each_run_with_the_one_job_run_next_to_it() -> Non
         "jobs 2: 1 run, 150 ops/s; against the one-job run next to each: 1.50x (median 1.50x)"]
     assert module.summary([(2, 150.0)]) == ["jobs 2: 1 run, 150 ops/s"]
     assert module.summary([(1, 100.0)]) == []
+
+
+def test_two_jobs_benchmark_runs_each_comparison(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """benchmarks/two_jobs.py: the log is cut in two at a line end, and one round of the four
+    runs (the whole log, the halves in turn and at once, two jobs) ends with their medians."""
+    module = benchmark("two_jobs")
+    log = tmp_path / "ops.jsonl"
+    log.write_bytes(b"".join(gen_ops().generate([V1], 300, seed=3, malformed=0.02)))
+    first, second = module.halve(log, tmp_path)
+    assert first.read_bytes() + second.read_bytes() == log.read_bytes()
+    assert first.read_bytes().endswith(b"\n") and second.stat().st_size > 0
+    assert module.main(["--ops", str(log), "--rounds", "1", "--to-file"]) == 0
+    out = capsys.readouterr().out
+    for row in module.ROWS:
+        assert f"    1  {row}" in out and f"  {row}" in out.split("median over 1 round")[1]
+    with pytest.raises(SystemExit) as stopped:
+        module.main(["--ops", str(log), "--rounds", "0"])
+    assert stopped.value.code == 2
+    assert "--rounds must be at least 1" in capsys.readouterr().err
