@@ -1207,17 +1207,14 @@ def _share_worker(connection: Any, laws: Sequence[Law], memo: bool, source: int,
 
 
 def _decide_share(auditor: Auditor, source: int, share: Share, temporary: Sequence[int],
-                  progress: Progress, stop: Callable[[], bool]) -> tuple[Summary, bool, int]:
-    """Decide a share into its temporary file, as a single job would; with its summary and
-    whether it stopped early, the number of bytes written. The file is written over from its
-    start rather than emptied, so that its pages are reused rather than freed and made again;
-    what a longer share left after those bytes is never read."""
+                  progress: Progress, stop: Callable[[], bool]) -> tuple[Summary, bool]:
+    """Decide a share into its temporary file, as a single job would."""
     _, start, end, first, slot = share
     out = temporary[slot]
+    os.ftruncate(out, 0)
     os.lseek(out, 0, os.SEEK_SET)
     chunks = read_chunks(cast(BinaryIO, _Range(source, start, end)), block=READ_BLOCK, first=first)
-    summary, stopped = _run_one(auditor, chunks, out, progress, stop)
-    return summary, stopped, os.lseek(out, 0, os.SEEK_CUR)
+    return _run_one(auditor, chunks, out, progress, stop)
 
 
 class _Shares:
@@ -1307,8 +1304,8 @@ class _Shares:
             self.quit_flag.value = 1
         while not self.ended and self.written in self.done:
             slot, result = self.done.pop(self.written)
-            part, stopped, size = cast(tuple[Summary, bool, int], result)
-            _copy(self.slots[slot], self.fd, size)
+            part, stopped = cast(tuple[Summary, bool], result)
+            _copy(self.slots[slot], self.fd)
             self.free.append(slot)
             self.summary.merge(part)
             self.written += 1
@@ -1397,10 +1394,10 @@ def _run_shares(laws: Sequence[Law], source: tuple[int, int, int], jobs: int,
             made.close()
 
 
-def _copy(source: int, fd: int, size: int) -> None:
-    """Write the first `size` bytes of file `source` to `fd`: in the kernel where it can
-    (`sendfile`), else a block at a time."""
-    offset = 0
+def _copy(source: int, fd: int) -> None:
+    """Write the whole of file `source` to `fd`: in the kernel where it can (`sendfile`), else
+    a block at a time."""
+    size, offset = os.fstat(source).st_size, 0
     while offset < size:
         try:
             sent = os.sendfile(fd, source, offset, size - offset)
