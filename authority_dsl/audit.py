@@ -891,8 +891,10 @@ def room_for_jobs(jobs: int) -> int:
 
 
 def _run_one(auditor: Auditor, chunks: Iterator[tuple[Chunk, int]], fd: int,
-             progress: Progress | None, stop: Callable[[], bool]) -> tuple[Summary, bool]:
-    """Decide chunks in this process, writing to `fd`."""
+             progress: Progress | None, stop: Callable[[], bool],
+             head: _Head | None = None) -> tuple[Summary, bool]:
+    """Decide chunks in this process, writing to `fd`; with `head`, a share's temporary file,
+    until the share may go straight to the output (`_Head`)."""
     summary = Summary()
     collector = _Collector()
     # Decisions are counted over many chunks before they go into the summary: each kind of
@@ -905,6 +907,9 @@ def _run_one(auditor: Auditor, chunks: Iterator[tuple[Chunk, int]], fd: int,
             if stop():
                 stopped = True
                 break
+            if head is not None and head.ready():
+                writer.close()
+                writer = head.take(fd)
             data, part = auditor.chunk(chunk, counted)
             collector.chunk_done(len(chunk[1]))
             _emit(writer.write, data, part, size, summary, progress)
@@ -1139,6 +1144,27 @@ class _Range:
         return data
 
 
+class _Head:
+    """Whether a share, decided into its temporary file, may go straight to the output: once every
+    share before it is written whole (`_Shares.write` sets `written` to its number), what it has
+    so far is copied there and the rest is written there as it is decided, by whichever process
+    decides it. That spares the writing and the copying of the temporary file for the rest of the
+    share. The output then takes no other writes until the share's result comes back."""
+
+    def __init__(self, written: Any, number: int, output: int) -> None:
+        self.written, self.number, self.output = written, number, output
+        self.direct = False
+
+    def ready(self) -> bool:
+        return not self.direct and self.written.value == self.number
+
+    def take(self, temporary: int) -> _Writer:
+        """Copy what the temporary file holds to the output; the writer for the rest."""
+        _copy(temporary, self.output)
+        self.direct = True
+        return _Writer(self.output)
+
+
 def _temporary_files(fd: int, count: int) -> list[BinaryIO] | None:
     """Unnamed temporary files for the output of shares: next to the output when it is a file
     (on the same disk), else in the temporary directory. None if none can be made there."""
@@ -1171,11 +1197,12 @@ Share = tuple[int, int, int | None, int, int]
 
 
 def _share_worker(connection: Any, laws: Sequence[Law], memo: bool, source: int,
-                  temporary: Sequence[int], index: int, counts: Any, quit_flag: Any) -> None:
+                  temporary: Sequence[int], index: int, counts: Any, quit_flag: Any,
+                  output: int, written: Any) -> None:
     """A worker process: decides the shares it is given in turn, each as a single job would
-    (one auditor, its caches kept from share to share), into the temporary file named, and
-    sends back each one's summary and whether it stopped early, or the exception that ended
-    it."""
+    (one auditor, its caches kept from share to share), into the temporary file named or
+    straight to the output (`_Head`), and sends back each one's summary, whether it stopped
+    early and whether it went to the output, or the exception that ended it."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run
@@ -1194,7 +1221,8 @@ def _share_worker(connection: Any, laws: Sequence[Law], memo: bool, source: int,
         number = cast(Share, share)[0]
         result: object
         try:
-            result = _decide_share(auditor, source, share, temporary, progress, stop)
+            result = _decide_share(auditor, source, share, temporary, progress, stop,
+                                   _Head(written, number, output))
         except BaseException as exc:  # sent to the parent, which raises it
             result = exc
         try:
@@ -1207,14 +1235,18 @@ def _share_worker(connection: Any, laws: Sequence[Law], memo: bool, source: int,
 
 
 def _decide_share(auditor: Auditor, source: int, share: Share, temporary: Sequence[int],
-                  progress: Progress, stop: Callable[[], bool]) -> tuple[Summary, bool]:
-    """Decide a share into its temporary file, as a single job would."""
+                  progress: Progress, stop: Callable[[], bool],
+                  head: _Head) -> tuple[Summary, bool, bool]:
+    """Decide a share into its temporary file, as a single job would, or from the moment it
+    may, straight to the output: its summary, whether it stopped early, and whether it went to
+    the output."""
     _, start, end, first, slot = share
     out = temporary[slot]
     os.ftruncate(out, 0)
     os.lseek(out, 0, os.SEEK_SET)
     chunks = read_chunks(cast(BinaryIO, _Range(source, start, end)), block=READ_BLOCK, first=first)
-    return _run_one(auditor, chunks, out, progress, stop)
+    summary, stopped = _run_one(auditor, chunks, out, progress, stop, head)
+    return summary, stopped, head.direct
 
 
 class _Shares:
@@ -1230,6 +1262,9 @@ class _Shares:
         self.progress, self.stop = progress, stop
         self.counts = context.RawArray("q", 2 * jobs)  # per job: lines done, input bytes done
         self.quit_flag = context.RawValue("b", 0)
+        # The number of the share that may go straight to the output (`_Head`): the next to
+        # write, while nothing has stopped early; -1 after.
+        self.head = context.RawValue("q", 0)
         self.free = list(range(len(slots)))
         self.workers: list[Any] = [None]  # the processes, by job
         self.connections: list[Connection | None] = [None]
@@ -1304,14 +1339,18 @@ class _Shares:
             self.quit_flag.value = 1
         while not self.ended and self.written in self.done:
             slot, result = self.done.pop(self.written)
-            part, stopped = cast(tuple[Summary, bool], result)
-            _copy(self.slots[slot], self.fd)
+            part, stopped, direct = cast(tuple[Summary, bool, bool], result)
+            if not direct:
+                _copy(self.slots[slot], self.fd)
             self.free.append(slot)
             self.summary.merge(part)
             self.written += 1
             if stopped:
                 self.quit_flag.value = 1
                 self.ended = True
+                self.head.value = -1
+            else:
+                self.head.value = self.written
         return self.ended
 
     def report(self) -> None:
@@ -1346,7 +1385,8 @@ def _run_shares(laws: Sequence[Law], source: tuple[int, int, int], jobs: int,
             ours, theirs = context.Pipe()
             worker = context.Process(
                 target=_share_worker, name=f"authority-audit-{index}", daemon=True,
-                args=(theirs, laws, memo, state.input_fd, slots, index, counts, quit_flag))
+                args=(theirs, laws, memo, state.input_fd, slots, index, counts, quit_flag, fd,
+                      state.head))
             worker.start()
             theirs.close()
             state.workers.append(worker)
@@ -1373,7 +1413,8 @@ def _run_shares(laws: Sequence[Law], source: tuple[int, int, int], jobs: int,
             if state.own:
                 share = state.own.pop()
                 state.finish(0, share[0], _decide_share(auditor, state.input_fd, share, slots,
-                                                        own_progress, own_stop))
+                                                        own_progress, own_stop,
+                                                        _Head(state.head, share[0], fd)))
             else:
                 state.collect(0.1)
     finally:

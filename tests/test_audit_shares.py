@@ -224,6 +224,25 @@ def test_temporary_files_are_emptied_before_they_are_closed(
     assert len(sizes) == 5 and sizes == [0] * 5
 
 
+def test_the_next_share_to_write_goes_straight_to_the_output(
+        laws: list[Law], mixed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A share whose every predecessor is written whole goes straight to the output (`_Head`):
+    the first share always does, from its start; the bytes are one job's."""
+    small_shares(monkeypatch, 12_000)
+    results: dict[int, tuple[Any, ...]] = {}
+    finish = audit._Shares.finish
+
+    def spied(self: Any, index: int, share: int, result: Any) -> None:
+        results[share] = result
+        finish(self, index, share, result)
+
+    monkeypatch.setattr(audit._Shares, "finish", spied)
+    data, summary, stopped = audit_file(laws, mixed, 2)
+    assert data == audit_file(laws, mixed, 1)[0] and not stopped
+    assert len(results) > 10 and results[0][2] is True
+    assert sum(part.lines for part, _, _ in results.values()) == summary.lines
+
+
 def test_an_output_opened_to_append(laws: list[Law], mixed: Path, tmp_path: Path,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """An output opened to append (`>>`), which the kernel's copy refuses, gets the same bytes."""
