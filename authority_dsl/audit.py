@@ -1369,7 +1369,10 @@ def _run_shares(laws: Sequence[Law], source: tuple[int, int, int], jobs: int,
     numbered as they are handed out. This process and `jobs - 1` forked workers each decide a
     share at a time, as a single job would, into one of the temporary files; this process writes
     each share's output to `fd` in input order, as soon as the shares before it are written, and
-    between the chunks of its own shares gives the workers theirs. A worker has up to two shares
+    between the chunks of its own shares gives the workers theirs. The next share to write goes
+    straight to `fd` instead, from whichever process decides it (`_Head`): with two jobs, about
+    half the output (the worker's shares, which come next in order while this process decides a
+    later one) is not written to a temporary file and copied. A worker has up to two shares
     given at a time, so that it never waits for the next one; the temporary files bound how many
     shares are given or wait to be written. Stopped early, the output ends with the last share
     written whole, or the part of the next one its job decided (whole chunks)."""
