@@ -1,8 +1,9 @@
 """Line ends in the audit's input: `count_lines(data)` is `data.count(b"\\n")` and
 `split_lines(data)` is `data.split(b"\\n")`. Where setup.py built the C extension `_lines`, they
-find each line end with the C library's `memchr`, which tests many bytes at once: some five
-times faster on the audit's input than bytes' own methods, which test a byte at a time
-(docs/reviewers.md). Elsewhere (an editable or plain-Python install), bytes' own methods."""
+find each line end with the C library's `memchr`, which tests many bytes at once: on the audit's
+input, splitting takes about a third of the time of bytes' own method and counting about a sixth
+(docs/reviewers.md); those test a byte at a time. Elsewhere (an editable or plain-Python
+install), bytes' own methods."""
 
 from __future__ import annotations
 

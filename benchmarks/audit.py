@@ -135,6 +135,17 @@ def run_audit(specs: Sequence[Path], ops: Path, out: Path, jobs: int,
     return seconds, sum(cpu.values()), peak, peak_pss, code
 
 
+def write_log(ops: Path, count: int, seed: int = 7, malformed: float = 0.01,
+              repeat: float = 0.0, specs: Sequence[Path] = DEFAULT_SPECS) -> bool:
+    """Write a generated operation log with benchmarks/gen_ops.py; False if it could not (it
+    says why)."""
+    made = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gen_ops.py"),
+                           "-n", str(count), "--seed", str(seed), "--malformed", str(malformed),
+                           "--repeat", str(repeat), *[a for s in specs for a in ("--spec", str(s))],
+                           "-o", str(ops)], check=False)
+    return made.returncode == 0
+
+
 def calibrate() -> float:
     """Seconds for a plain `for i in range(10_000_000): pass` in this interpreter."""
     started = time.perf_counter()
@@ -170,13 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ops = args.ops or Path(tmp) / "ops.jsonl"
         if not ops.exists():
             started = time.perf_counter()
-            made = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gen_ops.py"),
-                                   "-n", str(args.count), "--seed", str(args.seed),
-                                   "--malformed", str(args.malformed), "--repeat",
-                                   str(args.repeat),
-                                   *[a for s in specs for a in ("--spec", str(s))],
-                                   "-o", str(ops)], check=False)
-            if made.returncode:  # gen_ops.py said why
+            if not write_log(ops, args.count, args.seed, args.malformed, args.repeat, specs):
                 return 1
             print(f"generated {args.count:,} operations in {time.perf_counter() - started:.1f} s "
                   f"-> {ops} ({ops.stat().st_size / 1e6:.0f} MB)", flush=True)
@@ -233,8 +238,9 @@ def one_job_rate(runs: Sequence[tuple[int, float]], index: int) -> float | None:
 
 def summary(runs: Sequence[tuple[int, float]]) -> list[str]:
     """For each jobs value run more than once, or beside one job: the range and median of its
-    rates, and of its speed-ups, each run against the one-job run next to it (the machine's
-    speed drifts between runs: neighbours were measured in the most alike conditions)."""
+    rates, and of its speed-ups, each run against the one-job run next to it (`one_job_rate`, as
+    printed with each run: the machine's speed drifts between runs, and neighbours were measured
+    in the most alike conditions)."""
     lines = []
     for jobs in sorted({j for j, _ in runs}):
         mine = [i for i, (j, _) in enumerate(runs) if j == jobs]
@@ -245,12 +251,8 @@ def summary(runs: Sequence[tuple[int, float]]) -> list[str]:
             text = (f"jobs {jobs}: {len(rates)} runs, {min(rates):,.0f}-{max(rates):,.0f} ops/s, "
                     f"median {statistics.median(rates):,.0f}")
         if jobs != 1:
-            ratios = []
-            for i in mine:
-                neighbours = [k for k in (i - 1, i + 1) if 0 <= k < len(runs) and runs[k][0] == 1]
-                base = runs[neighbours[0]][1] if neighbours else one_job_rate(runs, i)
-                if base:
-                    ratios.append(runs[i][1] / base)
+            ratios = [runs[i][1] / base for i in mine
+                      if (base := one_job_rate(runs, i)) is not None]
             if ratios:
                 text += (f"; against the one-job run next to each: "
                          f"{', '.join(f'{r:.2f}x' for r in ratios)} "

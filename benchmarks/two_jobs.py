@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from audit import AUTHORITY, DEFAULT_SPECS, ENV, ROOT, interpreter, package
+from audit import AUTHORITY, DEFAULT_SPECS, ENV, ROOT, interpreter, package, write_log
 
 ROWS = ("whole", "halves, in turn", "halves, at once", "--jobs 2")
 
@@ -85,12 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.rounds < 1:
         p.error("--rounds must be at least 1")
     specs = [str(s) for s in DEFAULT_SPECS]
-    if not args.ops.exists():
-        made = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gen_ops.py"),
-                               "-n", str(args.count), "--seed", "7", "-o", str(args.ops)],
-                              check=False)
-        if made.returncode:
-            raise SystemExit(f"error: could not write the log `{args.ops}`")
+    if not args.ops.exists() and not write_log(args.ops, args.count):
+        raise SystemExit(f"error: could not write the log `{args.ops}`")
     print(f"interpreter: {interpreter()}", flush=True)
     print(f"authority-dsl: {package()}", flush=True)
     times: dict[str, list[float]] = {row: [] for row in ROWS}
