@@ -49,7 +49,9 @@ import json
 import mmap
 import os
 import re
+import signal
 import sys
+import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from json.encoder import encode_basestring as _encode_str
@@ -806,8 +808,6 @@ def keep_chunk_buffers() -> None:
 
 
 def _init_worker(laws: Sequence[Law], memo: bool, slots: Sequence[mmap.mmap]) -> None:
-    import signal
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run, at a line boundary
     keep_chunk_buffers()
     global _worker
@@ -900,7 +900,8 @@ def _run_one(auditor: Auditor, chunks: Iterator[tuple[Chunk, int]], fd: int,
     # Decisions are counted over many chunks before they go into the summary: each kind of
     # decision is then added once per many chunks rather than once per chunk.
     counted: Counter[Tally] = Counter()
-    writer = _Writer(fd)
+    # A job of several writes as it goes (`_Writer`); one job, from a thread.
+    writer = _Writer(fd, 2 if head is None else 0)
     stopped = False
     try:
         for chunk, size in chunks:
@@ -926,22 +927,44 @@ def _run_one(auditor: Auditor, chunks: Iterator[tuple[Chunk, int]], fd: int,
     return summary, stopped
 
 
+def _write_held(fd: int, data: bytes | memoryview) -> None:
+    """`write_all`, with Ctrl-C held off until all of `data` is written: a second Ctrl-C,
+    which stops a run at once (KeyboardInterrupt), is then raised after the write, so the
+    output still ends at a chunk's end, as with a writer thread. Only the main thread takes
+    signals; elsewhere, or where signals cannot be held, a plain `write_all`."""
+    if not hasattr(signal, "pthread_sigmask") or \
+            threading.current_thread() is not threading.main_thread():
+        write_all(fd, data)
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        write_all(fd, data)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 class _Writer:
     """Writes the output of chunks to `fd`, in order, from a thread of its own while the next
     chunks are decided (one job): the system calls of writing, a few percent of a run, overlap
-    deciding. At most `ahead` outputs wait. An error in writing (a closed pipe, a full disk)
-    stops the writing and is raised in the caller at its next `write` or at `close`, which
-    returns once everything given before is written: output always ends at a chunk's end."""
+    deciding on a processor that would otherwise be idle. At most `ahead` outputs wait. An error
+    in writing (a closed pipe, a full disk) stops the writing and is raised in the caller at its
+    next `write` or at `close`, which returns once everything given before is written: output
+    always ends at a chunk's end.
+
+    With `ahead=0`, no thread: `write` writes before it returns. So do the jobs of a run with
+    several (`_run_shares`): every processor is deciding already, and a thread per job only
+    adds switches between threads (thousands a run, measured: docs/reviewers.md)."""
 
     def __init__(self, fd: int, ahead: int = 2) -> None:
         import queue
-        import threading
 
         self.fd = fd
         self.error: BaseException | None = None
-        self.waiting: queue.Queue[bytes | memoryview | None] = queue.Queue(ahead)
+        self.waiting: queue.Queue[bytes | memoryview | None] = queue.Queue(max(ahead, 1))
         self.thread = threading.Thread(target=self._run, name="authority-audit-writer")
-        self.thread.start()
+        self.threaded = ahead > 0
+        if self.threaded:
+            self.thread.start()
 
     def _run(self) -> None:
         while (data := self.waiting.get()) is not None:
@@ -954,7 +977,14 @@ class _Writer:
     def write(self, data: bytes | memoryview) -> None:
         if self.error is not None:
             raise self.error
-        self.waiting.put(data)
+        if self.threaded:
+            self.waiting.put(data)
+            return
+        try:
+            _write_held(self.fd, data)
+        except BaseException as exc:  # raised again at `close`, as from the thread
+            self.error = exc
+            raise
 
     def close(self, check: bool = True) -> None:
         """Wait until everything given is written; then raise the writing's error, if any and
@@ -986,7 +1016,6 @@ def _start_method() -> Any:
     helper processes (a fork server, a resource tracker) besides. Otherwise (other systems, or a
     thread already running, such as a progress bar's) from a fork server, or spawned."""
     import multiprocessing
-    import threading
 
     methods = multiprocessing.get_all_start_methods()
     if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
@@ -1001,7 +1030,6 @@ def _run_parallel(laws: Sequence[Law], chunks: Iterator[tuple[Packed, int]], fd:
     writes each result in input order as soon as it is ready. Forked workers put a chunk's output
     in a slot of shared memory that this thread writes from, rather than sending it back."""
     import queue
-    import threading
     from concurrent.futures import Future, ProcessPoolExecutor
 
     context = _start_method()
@@ -1162,7 +1190,7 @@ class _Head:
         """Copy what the temporary file holds to the output; the writer for the rest."""
         _copy(temporary, self.output)
         self.direct = True
-        return _Writer(self.output)
+        return _Writer(self.output, 0)
 
 
 def _temporary_files(fd: int, count: int) -> list[BinaryIO] | None:
@@ -1203,8 +1231,6 @@ def _share_worker(connection: Any, laws: Sequence[Law], memo: bool, source: int,
     (one auditor, its caches kept from share to share), into the temporary file named or
     straight to the output (`_Head`), and sends back each one's summary, whether it stopped
     early and whether it went to the output, or the exception that ended it."""
-    import signal
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run
     keep_chunk_buffers()
     auditor = Auditor(laws, memo, _RECORDS_SHARE)

@@ -17,6 +17,7 @@ import gc
 import io
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -629,6 +630,67 @@ def test_the_writer_keeps_order_and_raises_its_error_in_the_caller(tmp_path: Pat
     assert not writer.thread.is_alive()
     with pytest.raises(BrokenPipeError):
         writer.close()
+
+
+def test_a_job_of_several_writes_before_it_goes_on(tmp_path: Path) -> None:
+    """With `ahead=0` (each job of a run with several) the writer starts no thread: each write
+    is done when `write` returns, in order; an error in writing is raised there, again at
+    `close`, and nothing is written after it."""
+    out = tmp_path / "out"
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        writer = audit._Writer(fd, ahead=0)
+        for i in range(50):
+            writer.write(b"%d\n" % i)
+            assert out.stat().st_size == len(b"".join(b"%d\n" % j for j in range(i + 1)))
+        writer.close()
+    finally:
+        os.close(fd)
+    assert not writer.thread.is_alive()
+    assert out.read_bytes() == b"".join(b"%d\n" % i for i in range(50))
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    writer = audit._Writer(write_end, ahead=0)
+    try:
+        with pytest.raises(BrokenPipeError):
+            writer.write(b"x" * 100)
+        with pytest.raises(BrokenPipeError):
+            writer.write(b"y" * 100)
+        with pytest.raises(BrokenPipeError):
+            writer.close()
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="needs signal masks")
+def test_a_ctrl_c_during_a_write_comes_after_it(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job of several writes in its own thread of control: a Ctrl-C that comes while it
+    writes a chunk (a second one, which stops a run at once) is raised once the whole chunk is
+    written, so the output still ends at a chunk's end."""
+    out = tmp_path / "out"
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    events: list[str] = []
+    write_all = audit.write_all
+
+    def interrupted(fd: int, data: bytes | memoryview) -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # comes while the chunk is being written
+        events.append("interrupted")
+        write_all(fd, data)
+        events.append("written")
+
+    monkeypatch.setattr(audit, "write_all", interrupted)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        writer = audit._Writer(fd, ahead=0)
+        with pytest.raises(KeyboardInterrupt):
+            writer.write(b'{"line":1}\n{"line":2}\n')
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        os.close(fd)
+    assert events == ["interrupted", "written"]
+    assert out.read_bytes() == b'{"line":1}\n{"line":2}\n'
 
 
 def test_deciding_makes_no_reference_cycles(example_laws: list[Law]) -> None:

@@ -259,11 +259,12 @@ def test_an_output_opened_to_append(laws: list[Law], mixed: Path, tmp_path: Path
     assert out.read_bytes() == b"before\n" + one
 
 
-def test_ctrl_c_with_a_file_leaves_whole_lines(tmp_path: Path) -> None:
-    """Interrupted while workers decide a file, the run ends with status 130 and whole lines,
-    and says how many."""
+def _interrupted(tmp_path: Path, seed: int, signals: int) -> tuple[int, str, list[int]]:
+    """Audit 60,000 lines with two jobs and send Ctrl-C `signals` times once the output has
+    begun: the exit status, what was said, and the line numbers of the records written, after
+    checking that the output ends at a line's end."""
     ops = tmp_path / "ops.jsonl"
-    ops.write_bytes(b"".join(gen_ops().generate([V1, V2], 60_000, seed=4, malformed=0.01)))
+    ops.write_bytes(b"".join(gen_ops().generate([V1, V2], 60_000, seed=seed, malformed=0.01)))
     out = tmp_path / "out.jsonl"
     proc = subprocess.Popen(
         [sys.executable, "-m", "authority_dsl", "audit", "--no-progress", "--no-memo",
@@ -272,18 +273,36 @@ def test_ctrl_c_with_a_file_leaves_whole_lines(tmp_path: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (out.exists() and out.stat().st_size):
         time.sleep(0.01)
-    proc.send_signal(signal.SIGINT)
+    for _ in range(signals):
+        proc.send_signal(signal.SIGINT)
     assert proc.stderr is not None
     err = proc.stderr.read().decode()
     proc.stderr.close()
     proc.wait(timeout=60)
-    assert proc.returncode == 130, err
     data = out.read_bytes()
     assert data.endswith(b"\n")
-    got = [json.loads(x)["line"] for x in data.splitlines()]
+    return proc.returncode, err, [json.loads(x)["line"] for x in data.splitlines()]
+
+
+def test_ctrl_c_with_a_file_leaves_whole_lines(tmp_path: Path) -> None:
+    """Interrupted while workers decide a file, the run ends with status 130 and whole lines,
+    and says how many."""
+    code, err, got = _interrupted(tmp_path, seed=4, signals=1)
+    assert code == 130, err
     assert got == list(range(1, len(got) + 1))
     assert 0 < len(got) < 60_000
     assert f"the output holds the first {len(got)} lines" in " ".join(err.split())
+
+
+def test_a_second_ctrl_c_stops_at_once_and_still_leaves_whole_lines(tmp_path: Path) -> None:
+    """A second Ctrl-C stops the run at once (status 130), in the middle of a chunk: what is
+    written still ends at a line's end (`_interrupted`), and the lines are the first ones, in
+    order."""
+    code, err, got = _interrupted(tmp_path, seed=5, signals=2)
+    assert code == 130, err
+    assert "Traceback" not in err
+    assert got == list(range(1, len(got) + 1))
+    assert 0 < len(got) < 60_000
 
 
 @pytest.mark.skipif(not Path("/proc/version").is_file(), reason="needs Linux's /proc")
