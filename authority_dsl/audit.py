@@ -1258,6 +1258,13 @@ def _share_worker(connection: Any, laws: Sequence[Law], memo: bool, source: int,
         if isinstance(result, BaseException):
             break
     connection.close()
+    # Not freed: the process ends next (without tearing down the interpreter), and freeing the
+    # caches one object at a time would keep the main process waiting for it (some 50 ms).
+    _KEPT.append(auditor)
+
+
+# What a worker of `_run_shares` keeps until it ends (its auditor).
+_KEPT: list[object] = []
 
 
 def _decide_share(auditor: Auditor, source: int, share: Share, temporary: Sequence[int],
