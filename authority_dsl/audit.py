@@ -27,7 +27,9 @@ are frozen out of garbage collection after it (`_Collector`).
 With several processes on Linux, a file is cut into shares of whole lines, found and numbered as
 they are handed out; the main process and forked workers each decide a share at a time as a single
 job would, into a temporary file, and the main process writes the shares in input order, tending
-to the workers between the chunks of its own shares (`_run_shares`). Other
+to the workers between the chunks of its own shares (`_run_shares`); the next share to write goes
+straight to the output instead, from whichever process decides it (`_Head`). Each of those jobs
+writes as it goes, without the writer thread of one job (`_Writer`). Other
 input (a pipe), or where workers cannot be forked, goes in chunks: the whole lines of one read,
 sent to a worker as one bytes object (`read_packed`); forked workers put each chunk's output in
 shared memory, from where the main process writes it (`_run_parallel`).
