@@ -10,8 +10,9 @@ Each round runs, one after the other (the installed package, as `benchmarks/audi
 - `--jobs 2`: two jobs on the whole log.
 
 The decisions go to /dev/null, so that only reading and deciding are timed (`--to-file` writes
-them to a file in a temporary folder, as an audit would). Wall-clock seconds and CPU seconds
-(the processes and all their descendants) are printed for each. What the rows tell apart:
+them to a new file in a temporary folder, as an audit would, removed after each run). Wall-clock
+seconds and CPU seconds (the processes and all their descendants) are printed for each. What the
+rows tell apart:
 - `halves, in turn` against `whole`: what splitting the log costs, each audit warming its own
   caches;
 - `halves, at once` against `halves, in turn`: what two processes deciding at the same time cost
@@ -112,6 +113,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for commands in runs[row]:
                     s, c = run(commands)
                     seconds, cpu = seconds + s, cpu + c
+                    # Each run writes a new file: writing over one would add its truncation,
+                    # and ext4's writing out on closing a file truncated and written again.
+                    for command in commands:
+                        if command[-1] != os.devnull:
+                            Path(command[-1]).unlink(missing_ok=True)
                 times[row].append(seconds)
                 print(f"{round_:>5}  {row:<16}  {seconds:>8.2f}  {cpu:>7.2f}", flush=True)
     whole = statistics.median(times["whole"])
