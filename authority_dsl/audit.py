@@ -824,7 +824,7 @@ Packed = tuple[int, int, bytes, tuple[int, ...]]
 
 def _unpack(packed: Packed) -> Chunk:
     start, count, joined, too_long = packed
-    lines: Lines = split_lines(joined) if count else []  # a new list
+    lines = cast(Lines, split_lines(joined)) if count else []  # a new list
     for i in too_long:
         lines[i] = None
     return start, lines
