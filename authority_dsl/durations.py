@@ -32,6 +32,7 @@ _NAMES = {u: u.value for u in Unit}
 _NAME = {u: u.value[:-1] for u in Unit}
 _SINGULAR = {u.value[:-1]: u for u in Unit}
 _PLURAL = {u.value: u for u in Unit}
+_HOURS = {Unit.HOURS: 1, Unit.DAYS: 24, Unit.WEEKS: 168}
 # Amounts beyond this are absurd for a law and would overflow date arithmetic.
 MAX_AMOUNT = 100_000
 _DURATION_RE = re.compile(r"^\s*(\d{1,30})\s*([A-Za-z]+)\s*$")
@@ -56,30 +57,27 @@ class Duration:
     def __str__(self) -> str:
         return f"{self.amount} {(_NAMES if self.amount != 1 else _NAME)[self.unit]}"
 
-    def end(self, start: dt.datetime) -> dt.datetime:
-        """The moment this duration ends when it starts at `start` (calendar arithmetic)."""
-        if self.unit is Unit.HOURS:
-            return start + dt.timedelta(hours=self.amount)
-        if self.unit is Unit.DAYS:
-            return start + dt.timedelta(days=self.amount)
-        if self.unit is Unit.WEEKS:
-            return start + dt.timedelta(weeks=self.amount)
-        months = self.amount * (12 if self.unit is Unit.YEARS else 1)
-        return add_months(start, months)
-
-    def end_date(self, start: dt.date) -> dt.datetime:
-        return self.end(dt.datetime(start.year, start.month, start.day))
+    def end_hours(self, start: dt.date) -> int:
+        """When this duration ends when it starts at midnight on `start`: in hours since the
+        midnight before 1 January of the year 1, exact however far it reaches (past the year
+        9999 too)."""
+        if self.unit in _HOURS:
+            return start.toordinal() * 24 + self.amount * _HOURS[self.unit]
+        index = start.month - 1 + self.amount * (12 if self.unit is Unit.YEARS else 1)
+        year, month = start.year + index // 12, index % 12 + 1
+        return _ordinal(year, month, min(start.day, _month_days(year, month))) * 24
 
     def compare(self, other: Duration, start: dt.date) -> int:
         """-1, 0 or 1 as this duration ends before, with or after `other`, both from `start`."""
         if self.unit is other.unit:
             return (self.amount > other.amount) - (self.amount < other.amount)
-        a, b = self.end_date(start), other.end_date(start)
+        a, b = self.end_hours(start), other.end_hours(start)
         return (a > b) - (a < b)
 
 
 def add_months(start: dt.datetime, months: int) -> dt.datetime:
-    """Add calendar months, clamping the day to the end of the target month."""
+    """Add calendar months, clamping the day to the end of the target month; `datetime.max`
+    past the year 9999."""
     index = start.month - 1 + months
     year, month = start.year + index // 12, index % 12 + 1
     if year > dt.MAXYEAR:
@@ -88,7 +86,21 @@ def add_months(start: dt.datetime, months: int) -> dt.datetime:
     return start.replace(year=year, month=month, day=day)
 
 
-_HOURS = {Unit.HOURS: 1, Unit.DAYS: 24, Unit.WEEKS: 168}
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_DAYS_BEFORE_MONTH = (0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
+
+
+def _month_days(year: int, month: int) -> int:
+    return 29 if month == 2 and calendar.isleap(year) else _MONTH_DAYS[month]
+
+
+def _ordinal(year: int, month: int, day: int) -> int:
+    """`date.toordinal` of the proleptic Gregorian calendar, for any year from 1 (past 9999)."""
+    before = year - 1
+    return before * 365 + before // 4 - before // 100 + before // 400 + \
+        _DAYS_BEFORE_MONTH[month] + (month > 2 and calendar.isleap(year)) + day
+
+
 MAX_RANGED_MONTHS = 1200  # longer spans are not ranged (every answer is taken as date-dependent)
 
 

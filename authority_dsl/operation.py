@@ -107,6 +107,11 @@ def _sharing_json(s: Sharing) -> dict[str, Any]:
 OPERATION_KEYS = ("id", "date", "service", "threat", "technique", "capabilities", "subjects",
                   "duration", "urgent", "retention", "approvals", "assessments", "sharing")
 _DATA_KINDS = ("evaluated", "unevaluated")
+# The fields of the objects inside an operation: any other is refused, as at the top level (a
+# misspelt `protected` or `date` must not pass for an absent one).
+SUBJECT_KEYS = ("role", "protected")
+APPROVAL_KEYS = ("safeguard", "date")
+SHARING_KEYS = ("recipient", "country", "data", "with")
 
 
 def loads(text: str) -> Operation:
@@ -135,13 +140,7 @@ def from_json(value: object) -> Operation:
 
 def _checked(value: object) -> Operation:
     """`from_json` checking each field in turn, to report the first problem with its path."""
-    obj = _object(value, "$")
-    unknown = sorted(set(obj) - set(OPERATION_KEYS))
-    if unknown:
-        from .diagnostics import did_you_mean
-
-        hint = did_you_mean(unknown[0], OPERATION_KEYS)
-        raise OperationError(f"$.{unknown[0]}", "unknown field" + (f"; {hint}" if hint else ""))
+    obj = _fields(value, "$", OPERATION_KEYS)
     if "id" not in obj:
         raise OperationError("$.id", "missing: every operation needs an `id`")
     if "date" not in obj:
@@ -175,6 +174,8 @@ def _checked(value: object) -> Operation:
 # refuses.
 
 _KEYS = frozenset(OPERATION_KEYS)
+_SUBJECT_KEYS, _APPROVAL_KEYS = frozenset(SUBJECT_KEYS), frozenset(APPROVAL_KEYS)
+_SHARING_KEYS = frozenset(SHARING_KEYS)
 _NONE: list[Any] = []  # an absent list (never changed)
 _REMEMBER = 1 << 14  # entries of each cache below; all are forgotten when full
 _dates: dict[str, dt.date] = {}
@@ -267,7 +268,7 @@ def _fast(value: object) -> Operation | None:
         return None
     subjects: list[Subject] = []
     for subject in subjects_in:
-        if type(subject) is not dict:
+        if type(subject) is not dict or not _SUBJECT_KEYS.issuperset(subject):
             return None
         role = subject.get("role", "target")
         if type(role) is not str or len(role) > MAX_TEXT:
@@ -299,7 +300,7 @@ def _fast(value: object) -> Operation | None:
         when: object
         if type(approval) is str:
             name, when = approval, None
-        elif type(approval) is dict:
+        elif type(approval) is dict and _APPROVAL_KEYS.issuperset(approval):
             name, when = approval.get("safeguard"), approval.get("date")
             if when is not None and type(when) is not str:
                 return None
@@ -323,7 +324,7 @@ def _fast(value: object) -> Operation | None:
         return None
     sharing: list[Sharing] = []
     for share in sharing_in:
-        if type(share) is not dict:
+        if type(share) is not dict or not _SHARING_KEYS.issuperset(share):
             return None
         recipient = share.get("recipient")
         if type(recipient) is not str or not recipient or len(recipient) > MAX_TEXT:
@@ -415,6 +416,19 @@ def _object(value: object, path: str) -> Mapping[str, Any]:
     return value
 
 
+def _fields(value: object, path: str, known: tuple[str, ...]) -> Mapping[str, Any]:
+    """An object whose fields are all among `known`."""
+    obj = _object(value, path)
+    unknown = sorted(set(obj) - set(known))
+    if unknown:
+        from .diagnostics import did_you_mean
+
+        hint = did_you_mean(unknown[0], known)
+        raise OperationError(f"{path}.{unknown[0]}",
+                             "unknown field" + (f"; {hint}" if hint else ""))
+    return obj
+
+
 def _kind(value: object) -> str:
     if value is None:
         return "null"
@@ -475,7 +489,7 @@ def _duration(value: object, path: str) -> Duration:
 
 
 def _subject(value: object, path: str) -> Subject:
-    obj = _object(value, path)
+    obj = _fields(value, path, SUBJECT_KEYS)
     role = _text(obj.get("role", "target"), f"{path}.role")
     return Subject(role, tuple(_names(obj.get("protected", []), f"{path}.protected")))
 
@@ -483,7 +497,7 @@ def _subject(value: object, path: str) -> Subject:
 def _approval(value: object, path: str) -> Approval:
     if isinstance(value, str):
         return Approval(_name(value, path))
-    obj = _object(value, path)
+    obj = _fields(value, path, APPROVAL_KEYS)
     if "safeguard" not in obj:
         raise OperationError(f"{path}.safeguard", "missing: name the safeguard obtained")
     when = obj.get("date")
@@ -492,7 +506,7 @@ def _approval(value: object, path: str) -> Approval:
 
 
 def _sharing(value: object, path: str) -> Sharing:
-    obj = _object(value, path)
+    obj = _fields(value, path, SHARING_KEYS)
     if "recipient" not in obj:
         raise OperationError(f"{path}.recipient", "missing: name the kind of recipient")
     data = _text(obj.get("data", "unevaluated"), f"{path}.data")

@@ -74,8 +74,9 @@ class NotExpressible(Exception):
     """A condition Cedar cannot state (it has no quantifier for `any share`)."""
 
 
-def hours(end: dt.datetime) -> int:
-    return int((end - EPOCH).total_seconds() // 3600)
+def hours(end: int) -> int:
+    """A moment of `Duration.end_hours` counted from EPOCH."""
+    return end - EPOCH.toordinal() * 24
 
 
 def literal_key(d: Duration) -> str:
@@ -320,12 +321,13 @@ def requests(law: Law, literals: set[Duration], op: Operation) -> list[dict[str,
             return None
     if (caps and op.threat is None) or (not caps and not op.sharing):
         return None
-    start = dt.datetime(op.date.year, op.date.month, op.date.day)
+    start = op.date.toordinal() * 24
     have = set(op.assessments)
     for a in op.approvals:
         window_ = law.safeguards[a.safeguard].urgent_within
         if a.date is None or a.date <= op.date or (
-                op.urgent and window_ is not None and a.date <= window_.end(start).date()):
+                op.urgent and window_ is not None
+                and a.date.toordinal() * 24 <= window_.end_hours(op.date)):
             have.add(a.safeguard)
     threat = law.threats.get(op.threat or "")
     context: dict[str, Any] = {
@@ -335,7 +337,7 @@ def requests(law: Law, literals: set[Duration], op: Operation) -> list[dict[str,
         "intrusion": max((law.capabilities[c].intrusion for c in caps), default=0),
         "scope": "bulk" if any(law.capabilities[c].scope == "bulk" for c in caps) else "targeted",
         "protected": sorted(protected),
-        "retention_end": hours(op.retention.end(start)) if op.retention else hours(start),
+        "retention_end": hours(op.retention.end_hours(op.date)) if op.retention else hours(start),
         "urgent": op.urgent,
         "date": op.date.toordinal(),
         "recipients": sorted({s.recipient for s in op.sharing}),
@@ -343,12 +345,12 @@ def requests(law: Law, literals: set[Duration], op: Operation) -> list[dict[str,
         "retention_text": str(op.retention) if op.retention else "0 days",
     }
     if op.duration is not None:
-        context["duration_end"] = hours(op.duration.end(start))
+        context["duration_end"] = hours(op.duration.end_hours(op.date))
         context["duration_text"] = str(op.duration)
     if op.service is not None:
         context["service"] = op.service
     for d in literals:
-        context[literal_key(d)] = hours(d.end(start))
+        context[literal_key(d)] = hours(d.end_hours(op.date))
     out = [{"principal": 'Service::"service"', "action": 'Action::"use"',
             "resource": {"type": "Capability", "id": c}, "context": context}
            for c in sorted(caps)]

@@ -91,6 +91,13 @@ def test_stdin_and_dsl_operation(tmp_path: Path) -> None:
      "$.duration"),
     ('{"id": "x", "date": "2028-01-01", "subjects": {}}', "$.subjects"),
     ('{"id": "x", "date": "2028-01-01", "threats": "terrorism"}', "$.threats"),
+    # A misspelt field inside an object must not pass for an absent one: fail closed.
+    ('{"id": "x", "date": "2028-01-01", "subjects": [{"role": "target", "protectd": '
+     '["journalist"]}]}', "$.subjects[0].protectd"),
+    ('{"id": "x", "date": "2028-01-01", "approvals": [{"safeguard": "a", "dtae": '
+     '"2029-01-01"}]}', "$.approvals[0].dtae"),
+    ('{"id": "x", "date": "2028-01-01", "sharing": [{"recipient": "a", "whith": ["b"]}]}',
+     "$.sharing[0].whith"),
     ('{"id": "x"}', "$.date"),
     ("[1, 2]", "$"),
     ('{"id": "x", "date": "2028-01-0', "line 1 column"),
@@ -202,3 +209,71 @@ def test_a_reader_that_stops_early_is_not_an_error(extra: list[str]) -> None:
         stderr = proc.stderr.read()
     assert proc.wait(timeout=60) == 0
     assert stderr == b""
+
+
+@pytest.mark.parametrize("field", ["subjects", "approvals", "sharing"])
+def test_the_schema_refuses_unknown_fields_inside_an_operation_too(field: str) -> None:
+    """The published schema says what `decide` reads: no field it would refuse."""
+    inner = {"subjects": {"role": "target", "protectd": []},
+             "approvals": {"safeguard": "a", "dtae": "2029-01-01"},
+             "sharing": {"recipient": "a", "whith": []}}[field]
+    value = {"id": "x", "date": "2028-01-01", field: [inner]}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(value, schema("operation"))
+    with pytest.raises(OperationError):
+        from_json(value)
+
+
+FAR = """law "Far" {
+    id: "far"
+    in_force: 2020-01-01 ..
+}
+threat terrorism {
+    severity: 5
+}
+capability covert_access {
+    intrusion: 5
+}
+safeguard minister_approval {
+    by: minister
+    urgent_within: 2 days
+}
+assessment necessity
+power p1 {
+    threats: terrorism
+    capabilities: covert_access
+    requires: minister_approval, necessity
+    max_duration: 3 months
+    retention: 99999 years
+}
+"""
+
+
+@pytest.mark.parametrize(("date", "extra", "verdict"), [
+    # Ends past the year 9999 compare exactly: 5 years is longer than 3 months there too.
+    ("9999-10-01", {"duration": "5 years"}, "denied"),
+    ("9999-12-31", {"duration": "40 days"}, "permitted"),  # to 9 February 10000, within 3 months
+    ("9999-12-31", {"duration": "92 days"}, "denied"),  # 3 months from 31 December: 91 days
+    ("2027-01-01", {"duration": "1 month", "retention": "99999 years"}, "permitted"),
+    ("2027-01-01", {"duration": "1 month", "retention": "100000 years"}, "denied"),
+    # An urgent approval within its window, the window ending past the year 9999.
+    ("9999-12-30", {"duration": "1 month", "urgent": True,
+                    "approvals": [{"safeguard": "minister_approval", "date": "9999-12-31"}]},
+     "permitted"),
+])
+def test_limits_that_end_past_the_year_9999_are_decided_exactly(
+        tmp_path: Path, date: str, extra: dict[str, object], verdict: str) -> None:
+    spec = tmp_path / "far.auth"
+    spec.write_text(FAR)
+    value: dict[str, object] = {"id": "o", "date": date, "threat": "terrorism",
+                                "capabilities": ["covert_access"],
+                                "approvals": ["minister_approval"], "assessments": ["necessity"],
+                                **extra}
+    law, _ = load_law(spec)
+    assert law is not None
+    op = from_json(value)
+    assert compile_law(law).decide(op).verdict == verdict
+    assert reference(law, op).verdict == verdict
+    result = run("decide", str(spec), "-", "--json", stdin=json.dumps(value))
+    assert "Traceback" not in result.stderr
+    assert json.loads(result.stdout)["verdict"] == verdict

@@ -20,6 +20,7 @@ from authority_dsl.cli import main
 from authority_dsl.engine.reference import decide as reference_decide
 from authority_dsl.model import Law
 from authority_dsl.operation import Operation, Subject
+from tests.test_decide import FAR
 from tests.test_verify import (
     DURATION_LIMITS,
     FIXTURES,
@@ -255,3 +256,32 @@ def test_subjects_in_examples_stay_small(pair: tuple[Law, Law]) -> None:
         assert group.example is not None
         for subject in group.example.subjects:
             assert subject == Subject("target", subject.protected) and subject.protected
+
+
+FAR_END = FAR.replace("""    retention: 99999 years
+}
+""", """    when date >= 9999-12-31 and duration > 2 days requires review
+    when date > 9999-12-31 requires review
+}
+safeguard review {
+    by: review_board
+}
+""")
+
+
+def test_the_last_day_of_the_calendar(tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """Conditions on 31 December 9999 and durations that end after it: every analysis runs,
+    and a change of limit shows on that day too (the ends are counted past the year 9999)."""
+    old = tmp_path / "old.auth"
+    old.write_text(FAR_END)
+    new = tmp_path / "new.auth"
+    new.write_text(FAR_END.replace("max_duration: 3 months", "max_duration: 40 days"))
+    for verb in ("check", "lint", "verify"):
+        assert main([verb, str(old)]) in (0, 1, 3), verb
+    assert main(["diff", str(old), str(new), "--exit-code"]) == 3
+    capsys.readouterr()
+    assert main(["diff", str(old), str(new), "--date", "9999-12-31", "--json"]) == 0
+    groups = json.loads(capsys.readouterr().out)["semantic"]["groups"]
+    assert any(g["kind"] == "limit changed" and g["example"]["date"] == "9999-12-31"
+               for g in groups), groups

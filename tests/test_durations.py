@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from authority_dsl.durations import Duration, Unit, add_months, hours_range
+
+_HOURS = {Unit.HOURS: 1, Unit.DAYS: 24, Unit.WEEKS: 168}
 
 
 def every_start() -> list[dt.datetime]:
@@ -25,3 +30,32 @@ def test_the_range_of_a_calendar_span_is_that_over_every_start_day() -> None:
     assert hours_range(Duration(1, Unit.YEARS)) == (365 * 24, 366 * 24)
     assert hours_range(Duration(3, Unit.WEEKS)) == (504, 504)
     assert hours_range(Duration(1201, Unit.MONTHS)) is None
+
+
+@given(st.dates(), st.integers(0, 100_000), st.sampled_from(list(Unit)))
+def test_an_end_is_what_calendar_arithmetic_gives_and_goes_past_the_year_9999(
+        start: dt.date, amount: int, unit: Unit) -> None:
+    """`end_hours` agrees with Python's dates wherever they reach, and keeps counting after."""
+    span = Duration(amount, unit)
+    midnight = dt.datetime(start.year, start.month, start.day)
+    if unit in _HOURS:
+        hours = start.toordinal() * 24 + amount * _HOURS[unit]
+        assert span.end_hours(start) == hours
+        return
+    months = amount * (12 if unit is Unit.YEARS else 1)
+    end = add_months(midnight, months)
+    if end != dt.datetime.max:
+        assert span.end_hours(start) == end.toordinal() * 24
+    else:  # past the year 9999: later than any date Python has, and later for a longer span
+        assert span.end_hours(start) > dt.date.max.toordinal() * 24
+        assert Duration(amount + 1, unit).end_hours(start) > span.end_hours(start)
+
+
+def test_durations_compare_exactly_near_the_end_of_the_calendar() -> None:
+    day = dt.date(9999, 10, 1)
+    assert Duration(5, Unit.YEARS).compare(Duration(3, Unit.MONTHS), day) == 1
+    assert Duration(100_000, Unit.YEARS).compare(Duration(99_999, Unit.YEARS), day) == 1
+    # 3 months from 31 December 9999 end on 31 March 10000, a leap year: 91 days.
+    last = dt.date(9999, 12, 31)
+    assert Duration(91, Unit.DAYS).compare(Duration(3, Unit.MONTHS), last) == 0
+    assert Duration(92, Unit.DAYS).compare(Duration(3, Unit.MONTHS), last) == 1

@@ -12,21 +12,24 @@ import datetime as dt
 import itertools
 from collections.abc import Iterable, Sequence
 
-from ..durations import MAX_AMOUNT, Duration, Unit, add_months
+from ..durations import MAX_AMOUNT, Duration, Unit
 
 DAY = dt.timedelta(days=1)
-HOUR = dt.timedelta(hours=1)
 FIXED_UNITS = (Unit.HOURS, Unit.DAYS, Unit.WEEKS)
 # How far into an interval to look for other threshold orderings: five years cover every
 # combination of day of the month, month length and leap year (centuries that skip a leap day
 # aside).
 SCAN_DAYS = 5 * 366
-_STEP = {Unit.HOURS: HOUR, Unit.DAYS: DAY, Unit.WEEKS: 7 * DAY}
+# Moments are whole hours since the midnight before 1 January of the year 1 (`end_hours`): exact
+# past the year 9999, where a law's durations may end even when Python's dates do not reach.
+_STEP = {Unit.HOURS: 1, Unit.DAYS: 24, Unit.WEEKS: 7 * 24}
+# The fewest and most hours one month or one year of the calendar lasts.
+_CALENDAR_HOURS = {Unit.MONTHS: (28 * 24, 31 * 24), Unit.YEARS: (365 * 24, 366 * 24)}
 _PREFERRED = (Unit.MONTHS, Unit.WEEKS, Unit.DAYS, Unit.HOURS)
 
 
-def midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day)
+def midnight(day: dt.date) -> int:
+    return day.toordinal() * 24
 
 
 def mixed_units(thresholds: Iterable[Duration]) -> bool:
@@ -35,27 +38,31 @@ def mixed_units(thresholds: Iterable[Duration]) -> bool:
     return len(kinds) > 1
 
 
-def _first_after(unit: Unit, after: dt.datetime, start: dt.datetime) -> int:
-    """The smallest amount >= 1 of `unit` whose end (from `start`) is later than `after`."""
+def _first_after(unit: Unit, after: int, day: dt.date) -> int:
+    """The smallest amount >= 1 of `unit` whose end (from midnight on `day`) is later than
+    `after`."""
+    gap = after - midnight(day)
     if unit in _STEP:
-        return max(1, (after - start) // _STEP[unit] + 1)
-    months = 12 if unit is Unit.YEARS else 1
-    gap = (after.year - start.year) * 12 + after.month - start.month
-    amount = max(1, gap // months - 1)
-    while add_months(start, amount * months) <= after and amount <= MAX_AMOUNT:
-        amount += 1
-    return amount
+        return max(1, gap // _STEP[unit] + 1)
+    shortest, longest = _CALENDAR_HOURS[unit]
+    low, high = max(1, gap // longest), max(1, gap // shortest + 1)  # the answer lies between
+    while low < high:
+        middle = (low + high) // 2
+        if Duration(middle, unit).end_hours(day) > after:
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
-def between(day: dt.date, low: dt.datetime, high: dt.datetime | None) -> Duration | None:
+def between(day: dt.date, low: int, high: int | None) -> Duration | None:
     """A readable duration ending strictly after `low` and strictly before `high`, if any."""
-    start = midnight(day)
     for unit in _PREFERRED:
-        amount = _first_after(unit, low, start)
+        amount = _first_after(unit, low, day)
         if amount > MAX_AMOUNT:
             continue
         candidate = Duration(amount, unit)
-        if high is None or candidate.end(start) < high:
+        if high is None or candidate.end_hours(day) < high:
             return candidate
     return None
 
@@ -70,10 +77,10 @@ def duration_representatives(thresholds: Iterable[tuple[Duration, str]], day: dt
     needs no value of its own. `exact`: some condition compares durations with `==`, so every
     threshold is kept, and a value in hours with the same end as well."""
     start = midnight(day)
-    by_end: dict[dt.datetime, list[Duration]] = {}
-    points: set[tuple[dt.datetime, int]] = set()  # (end, 0: before it / 1: after it)
+    by_end: dict[int, list[Duration]] = {}
+    points: set[tuple[int, int]] = set()  # (end, 0: before it / 1: after it)
     for t, kind in sorted(set(thresholds), key=lambda x: (x[0].unit.value, x[0].amount, x[1])):
-        end = t.end(start)
+        end = t.end_hours(day)
         if t not in by_end.setdefault(end, []):
             by_end[end].append(t)
         points.add((end, 0 if kind == "lt" else 1))
@@ -81,7 +88,7 @@ def duration_representatives(thresholds: Iterable[tuple[Duration, str]], day: dt
             points.update(((end, 0), (end, 1)))
     ordered = sorted(points)
     out: list[Duration | None] = [None]
-    bounds: list[tuple[dt.datetime, int] | None] = [None, *ordered, None]
+    bounds: list[tuple[int, int] | None] = [None, *ordered, None]
     for low, high in itertools.pairwise(bounds):
         if absent_is_zero and _holds_zero(low, high, start):
             continue
@@ -91,23 +98,20 @@ def duration_representatives(thresholds: Iterable[tuple[Duration, str]], day: dt
     if exact:
         for end, same in sorted(by_end.items()):
             out.extend(t for t in same if t not in out)
-            hours = (end - start) // HOUR
-            if start + hours * HOUR == end and 0 <= hours <= MAX_AMOUNT and \
-                    Duration(hours, Unit.HOURS) not in out:
+            hours = end - start
+            if 0 <= hours <= MAX_AMOUNT and Duration(hours, Unit.HOURS) not in out:
                 out.append(Duration(hours, Unit.HOURS))
     return out
 
 
-def _holds_zero(low: tuple[dt.datetime, int] | None, high: tuple[dt.datetime, int] | None,
-                start: dt.datetime) -> bool:
+def _holds_zero(low: tuple[int, int] | None, high: tuple[int, int] | None, start: int) -> bool:
     above_low = low is None or (start > low[0] if low[1] else start >= low[0])
     below_high = high is None or (start <= high[0] if high[1] else start < high[0])
     return above_low and below_high
 
 
-def _region(day: dt.date, start: dt.datetime, low: tuple[dt.datetime, int] | None,
-            high: tuple[dt.datetime, int] | None,
-            by_end: dict[dt.datetime, list[Duration]]) -> Duration | None:
+def _region(day: dt.date, start: int, low: tuple[int, int] | None,
+            high: tuple[int, int] | None, by_end: dict[int, list[Duration]]) -> Duration | None:
     """A duration whose end lies after boundary `low` and before boundary `high`; a threshold
     itself where the region includes one, else a readable one strictly inside."""
     if high is not None and high[1] == 1 and (low is None or low < high):
@@ -147,6 +151,8 @@ def date_representatives(cuts: Iterable[dt.date],
             days = [dt.date(2028, 1, 3)]
         elif low is None:
             assert high is not None
+            if high == dt.date.min:  # no day comes before it
+                continue
             days = [high - DAY]
         else:
             days = [low]
@@ -164,13 +170,12 @@ def date_representatives(cuts: Iterable[dt.date],
 def _scan_days(low: dt.date | None, high: dt.date | None) -> list[dt.date]:
     if low is None:
         end = high if high is not None else dt.date(2028, 1, 3)
-        return [end - DAY * (i + 1) for i in range(SCAN_DAYS)]
-    days: list[dt.date] = []
-    day = low
-    while len(days) < SCAN_DAYS and (high is None or day < high):
-        days.append(day)
-        day += DAY
-    return days
+        first = max(end.toordinal() - SCAN_DAYS, 1)
+        return [dt.date.fromordinal(n) for n in range(end.toordinal() - 1, first - 1, -1)]
+    last = min(low.toordinal() + SCAN_DAYS - 1, dt.date.max.toordinal())
+    if high is not None:
+        last = min(last, high.toordinal() - 1)
+    return [dt.date.fromordinal(n) for n in range(low.toordinal(), last + 1)]
 
 
 def validity_cuts(start: dt.date | None, end: dt.date | None) -> list[dt.date]:

@@ -245,9 +245,12 @@ def _atom(fact: str, op: str, value: object, cond: Op, vocab: Vocabulary) -> Non
                 if op in (">=", "<"):
                     vocab.date_cuts.add(v)
                 elif op in (">", "<="):
-                    vocab.date_cuts.add(v + DAY)
+                    if v < dt.date.max:  # no day comes after the last
+                        vocab.date_cuts.add(v + DAY)
                 else:
-                    vocab.date_cuts.update((v, v + DAY))
+                    vocab.date_cuts.add(v)
+                    if v < dt.date.max:
+                        vocab.date_cuts.add(v + DAY)
     elif fact == "service":
         vocab.services.update(str(v) for v in _values(value))
     elif fact == "country":

@@ -123,7 +123,7 @@ def timely(law: Law, op: Operation, safeguard: str, date: object) -> bool:
         return True
     window = law.safeguards[safeguard].urgent_within
     return bool(op.urgent and window is not None and
-                date <= window.end_date(op.date).date())  # type: ignore[operator]
+                date.toordinal() * 24 <= window.end_hours(op.date))  # type: ignore[attr-defined]
 
 
 def requirement_missing(law: Law, name: str, because: str | None, rule: str, cites: str | None,
@@ -173,7 +173,7 @@ def report_failed_options(capability: str, options: list[Option], out: Outcome, 
             bounded = [(p, d) for p, d in limits if d is not None]
             if bounded:
                 longest_power, longest = max(
-                    bounded, key=lambda pd: (pd[1].end_date(op.date), pd[0].name))
+                    bounded, key=lambda pd: (pd[1].end_hours(op.date), pd[0].name))
                 out.alternatives.append(
                     messages.too_long(kind, capability, stated, longest_power, longest)[1])
         out.violations.append(violation)
