@@ -7,6 +7,8 @@ from pathlib import Path
 
 HELP = "format specs canonically (keeps comments; --check only reports)"
 
+_BOM = b"\xef\xbb\xbf"
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help=".auth files or folders")
@@ -26,9 +28,6 @@ def _files(paths: list[str]) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
-    import tempfile
-
     from ..diagnostics import DiagnosticError
     from ..formatter import format_source
     from ..render import print_diagnostics, stderr_console
@@ -41,6 +40,11 @@ def run(args: argparse.Namespace) -> int:
         try:
             text = read_source(path)
             formatted = format_source(text, str(path))
+            # The formatter writes LF; a file whose first line ends in CRLF keeps CRLF.
+            if _crlf(text):
+                formatted = formatted.replace("\n", "\r\n")
+            if formatted != text and not args.check:
+                _write(path, text, formatted)
         except DiagnosticError as exc:
             print_diagnostics(console, exc.diagnostics)
             bad += 1
@@ -48,19 +52,124 @@ def run(args: argparse.Namespace) -> int:
         if formatted == text:
             continue
         changed += 1
-        if args.check:
-            console.print(f"{path}: not formatted", highlight=False)
-            continue
-        # Write to a temporary file beside the original, then replace it: never half a file.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(formatted)
-        os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-        console.print(f"{path}: formatted", highlight=False)
+        console.print(f"{path}: {'not formatted' if args.check else 'formatted'}", highlight=False)
     verb = "would be reformatted" if args.check else "reformatted"
     console.print(f"{len(files)} file{'s' * (len(files) != 1)}: {changed} {verb}, {bad} with "
                   f"errors", highlight=False)
     if bad or (args.check and changed):
         return 1
     return 0
+
+
+def _crlf(text: str) -> bool:
+    end = text.find("\n")
+    return end > 0 and text[end - 1] == "\r"
+
+
+def _write(path: Path, source: str, text: str) -> None:
+    """Write the formatted text over the file a link points to, keeping its mode, owner and links.
+
+    The text goes to a temporary file beside the target first, so a full disk or a size limit
+    fails before the original is touched. That file then replaces the original, unless the
+    original has other hard links or an owner the temporary file cannot be given: then it is
+    copied over the original in place, and the original is written back if that fails.
+    """
+    import contextlib
+    import os
+    import stat
+    import tempfile
+
+    from ..diagnostics import DiagnosticError, Span, error
+
+    name = str(path)
+
+    def failure(message: str, help_text: str | None = None) -> DiagnosticError:
+        return DiagnosticError([error("fmt-cannot-write", message, Span(name, 1, 1, 1, 1),
+                                      help_text)])
+
+    target = Path(os.path.realpath(path))
+    try:
+        st = target.stat()
+        original = target.read_bytes()
+    except OSError as exc:
+        raise failure(f"file `{name}` cannot be read: {exc.strerror or exc}") from None
+    if original.removeprefix(_BOM).decode("utf-8", errors="replace") != source:
+        raise failure(f"file `{name}` changed while it was being formatted; it is left as it was",
+                      "run fmt again")
+    if not st.st_mode & 0o222:
+        raise failure(f"file `{name}` is read-only; it is left as it was",
+                      "make it writable (`chmod u+w`) to format it")
+    if not os.access(target, os.W_OK):
+        raise failure(f"file `{name}` cannot be written: permission denied")
+    data = (_BOM if original.startswith(_BOM) else b"") + text.encode("utf-8")
+
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise failure(f"file `{name}` cannot be written: no temporary file can be made in "
+                      f"`{target.parent}`: {exc.strerror or exc}",
+                      "fmt writes the new text beside the file first") from None
+    keep_tmp = False
+    try:
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                if _owner(fd) != (st.st_uid, st.st_gid):
+                    _chown(fd, st.st_uid, st.st_gid)
+                os.fchmod(fd, stat.S_IMODE(st.st_mode))  # after chown, which clears setuid
+                owned = _owner(fd) == (st.st_uid, st.st_gid)
+            if st.st_nlink == 1 and owned:
+                os.replace(tmp, target)
+                return
+        except OSError as exc:
+            raise failure(f"file `{name}` cannot be written: {exc.strerror or exc}; it is "
+                          "left as it was") from None
+        try:
+            _overwrite(target, data)
+        except OSError as exc:
+            try:
+                _overwrite(target, original)
+            except OSError:
+                keep_tmp = True
+                raise failure(f"file `{name}` was left incomplete: {exc.strerror or exc}",
+                              f"the formatted text is in `{tmp}`") from None
+            raise failure(f"file `{name}` cannot be written: {exc.strerror or exc}; it is "
+                          "left as it was") from None
+    finally:
+        if not keep_tmp:
+            with contextlib.suppress(OSError):  # gone if it replaced the original
+                os.unlink(tmp)
+
+
+def _owner(fd: int) -> tuple[int, int]:
+    import os
+
+    st = os.fstat(fd)
+    return st.st_uid, st.st_gid
+
+
+def _chown(fd: int, uid: int, gid: int) -> None:
+    """Give the file the original's owner and group, or only its group, as far as allowed."""
+    import os
+
+    for owner in (uid, -1):
+        try:
+            os.fchown(fd, owner, gid)
+            return
+        except PermissionError:
+            continue
+
+
+def _overwrite(target: Path, data: bytes) -> None:
+    """Write data over the file itself (same inode), then cut it to length."""
+    import os
+
+    fd = os.open(target, os.O_WRONLY)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.ftruncate(fd, len(data))
+    finally:
+        os.close(fd)
