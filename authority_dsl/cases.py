@@ -67,9 +67,20 @@ class Result:
 
 
 def case_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Diagnostic]]:
-    """The .auth files named, folders searched recursively, in a stable order."""
+    """The .auth files named, folders searched recursively, in a stable order.
+
+    A file named twice, or named and also found in a folder given, is read once, where it first
+    comes: else its cases would run (and be counted, and written to JUnit) twice."""
     files: list[Path] = []
     diags: list[Diagnostic] = []
+    seen: set[Path] = set()
+
+    def add(path: Path) -> None:
+        resolved = path.resolve()
+        if resolved not in seen:
+            seen.add(resolved)
+            files.append(path)
+
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
@@ -77,9 +88,10 @@ def case_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Diagnostic
             if not found:
                 diags.append(error("no-cases", f"folder `{p}` holds no .auth case files",
                                    Span(str(p), 1, 1, 1, 1)))
-            files.extend(found)
+            for path in found:
+                add(path)
         elif p.exists():
-            files.append(p)
+            add(p)
         else:
             diags.append(error("bad-source", f"file `{p}` not found", Span(str(p), 1, 1, 1, 1)))
     return files, diags
@@ -87,13 +99,15 @@ def case_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Diagnostic
 
 def load_cases(paths: Iterable[str | Path], law: Law) -> tuple[list[Case], list[Diagnostic]]:
     """Read and check every case in `paths` against `law`; cases with errors are left out."""
-    from .checker import load_module
+    from .parser import parse
+    from .source import read_source
 
     files, diags = case_files(paths)
     cases: list[Case] = []
     for path in files:
         try:
-            module = load_module(path)
+            text = read_source(path)
+            module = parse(text, str(path))
         except DiagnosticError as exc:
             diags.extend(exc.diagnostics)
             continue
@@ -110,7 +124,7 @@ def load_cases(paths: Iterable[str | Path], law: Law) -> tuple[list[Case], list[
                                    item.span, f"first defined at {seen[item.name]}"))
                 continue
             seen[item.name] = item.span
-            case, problems = check_case(item, law)
+            case, problems = check_case(item, law, text)
             diags.extend(problems)
             if case is not None:
                 cases.append(case)
@@ -120,8 +134,12 @@ def load_cases(paths: Iterable[str | Path], law: Law) -> tuple[list[Case], list[
     return cases, sorted(diags, key=sort_key)
 
 
-def check_case(item: ast.Case, law: Law) -> tuple[Case | None, list[Diagnostic]]:
-    """Check one case against the law; returns the case, or None with the reasons."""
+def check_case(item: ast.Case, law: Law,
+               text: str | None = None) -> tuple[Case | None, list[Diagnostic]]:
+    """Check one case against the law; returns the case, or None with the reasons.
+
+    `text` is the source of the case's file: the case keeps the violation code it names as a
+    plain string, and the source says where that string is written."""
     diags: list[Diagnostic] = []
     where = f"case `{item.name}`"
     if not item.name.strip():
@@ -142,7 +160,9 @@ def check_case(item: ast.Case, law: Law) -> tuple[Case | None, list[Diagnostic]]
         if ident.name not in requirements:
             diags.append(_unknown("safeguard or assessment", ident, requirements))
     if item.violation is not None and item.violation not in VIOLATION_CODES:
-        diags.append(error("bad-value", f"`{item.violation}` is not a violation code", item.span,
+        written = _field_value(text, item.span, "violation") if text is not None else None
+        diags.append(error("bad-value", f"`{item.violation}` is not a violation code",
+                           written or item.span,
                            did_you_mean(item.violation, VIOLATION_CODES) or
                            f"the codes are: {', '.join(VIOLATION_CODES)}"))
     verdict = expect.name if expect is not None and expect.name in VERDICTS else None
@@ -173,6 +193,57 @@ def check_case(item: ast.Case, law: Law) -> tuple[Case | None, list[Diagnostic]]
         violation=item.violation,
         source=item.source,
     ), diags
+
+
+def _field_value(text: str, case: Span, field: str) -> Span | None:
+    """Where the value of one of the case's own fields (not its operation's) is written in
+    `text`, or None if it cannot be found there. Read with the highlighting lexer, which knows
+    strings and comments, from the start of the case to the brace that closes it."""
+    from pygments.token import Comment, Name, Punctuation, String, Whitespace
+
+    from .lexer import AuthorityLexer
+
+    start = 0
+    for _ in range(case.line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return None
+    start += case.column - 1
+    depth = 0
+    state = "key"  # key -> colon -> value
+    first = last = -1
+    for index, kind, value in AuthorityLexer().get_tokens_unprocessed(text[start:]):
+        blank = kind in Whitespace or kind in Comment or not value.strip()
+        if state == "value":
+            if kind in String:
+                first = index if first < 0 else first
+                last = index + len(value)
+                continue
+            if blank and first < 0:
+                continue
+            break
+        if blank:
+            continue
+        if state == "colon":
+            state = "value" if kind in Punctuation and value == ":" else "key"
+            continue
+        if kind in Punctuation and value == "{":
+            depth += 1
+        elif kind in Punctuation and value == "}":
+            depth -= 1
+            if depth <= 0:
+                break
+        elif depth == 1 and kind in Name and value == field:
+            state = "colon"
+    if first < 0:
+        return None
+    return Span(case.file, *_position(text, start + first), *_position(text, start + last))
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of an offset, as the parser counts them."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
 def _unknown(kind: str, ident: ast.Ident, known: Iterable[str]) -> Diagnostic:

@@ -222,6 +222,29 @@ def test_missing_and_empty_inputs(law: Law, tmp_path: Path) -> None:
     assert sorted(d.code for d in diags) == ["bad-source", "no-cases", "no-cases"]
 
 
+def test_an_unknown_violation_code_is_located_at_its_value(law: Law, tmp_path: Path) -> None:
+    text = ('case "c" {\n expect: denied\n operation x { date: 2024-01-01 threat: security }\n'
+            '  # violation: "in-a-comment"\n violation:  "retention-exceded"\n'
+            ' source: "violation: retention"\n}\n')
+    _, diags = load_cases([write(tmp_path, text)], law)
+    [d] = [d for d in diags if "not a violation code" in d.message]
+    span = d.span
+    assert (span.line, span.column, span.end_line, span.end_column) == (5, 14, 5, 33)
+    assert "did you mean `retention-exceeded`?" in (d.help or "")
+
+
+def test_a_file_named_twice_is_read_once(law: Law, tmp_path: Path) -> None:
+    folder = tmp_path / "suite"
+    shutil.copytree(SUITE, folder)
+    basic = folder / "basic.auth"
+    once, _ = load_cases([folder], law)
+    again, diags = load_cases([basic, folder, basic, folder / ".." / "suite" / "basic.auth"],
+                              law)
+    assert not diags
+    assert len(again) == len(once) and len({(c.file, c.name) for c in again}) == len(again)
+    assert again[0].file == str(basic)  # first-seen order
+
+
 def test_syntax_errors_are_located(law: Law, tmp_path: Path) -> None:
     _, diags = load_cases([write(tmp_path, 'case "x" { expect: }\n')], law)
     assert diags and diags[0].code == "syntax-error" and diags[0].span.line == 1
@@ -277,6 +300,64 @@ def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     with pytest.raises(SystemExit) as exc:
         main(["test", str(LAW), str(SUITE), "--fail-under", "120"])
     assert exc.value.code == 2
+
+
+def test_cli_runs_a_case_file_named_twice_once(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    junit = tmp_path / "out.xml"
+    assert main(["test", str(LAW), str(SUITE), str(SUITE / "basic.auth"), str(SUITE), "--json",
+                 "--junit", str(junit)]) == 0
+    assert len(json.loads(capsys.readouterr().out)["cases"]) == 9
+    names = [tc.get("name") for tc in ET.parse(junit).getroot().iter("testcase")]
+    assert len(names) == len(set(names)) == 9
+
+
+def _inputs(tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the example law wiv2017 (which imports techniques.auth) and its cases."""
+    shutil.copytree(SPECS, tmp_path / "specs", ignore=shutil.ignore_patterns("operations"))
+    return tmp_path / "specs" / "wiv2017.auth", tmp_path / "specs" / "cases" / "wiv2017"
+
+
+@pytest.mark.parametrize(("target", "what"), [
+    ("wiv2017.auth", "the law"),
+    ("techniques.auth", "a file the law imports"),
+    ("cases/wiv2017/powers.auth", "a case file"),
+])
+@pytest.mark.parametrize("link", ["same", "symlink", "hardlink"])
+def test_cli_will_not_write_junit_over_an_input(tmp_path: Path, target: str, what: str,
+                                                link: str,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    spec, cases = _inputs(tmp_path)
+    victim = spec.parent / target
+    before = victim.read_bytes()
+    junit = victim
+    if link == "symlink":
+        junit = tmp_path / "report.xml"
+        junit.symlink_to(victim)
+    elif link == "hardlink":
+        junit = tmp_path / "report.xml"
+        junit.hardlink_to(victim)
+    assert main(["test", str(spec), str(cases), "--junit", str(junit)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"error: --junit {junit} is one of the inputs ({what}, `")
+    assert "write the report elsewhere" in captured.err
+    assert victim.read_bytes() == before
+
+
+def test_cli_fail_under_prints_the_coverage_on_the_right_side(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # One case exercises 2 of the 17 provisions: 11.7647...%, 11.8% to one decimal.
+    text = (SUITE / "basic.auth").read_text(encoding="utf-8")
+    one_case = write(tmp_path, text[:text.index("\ncase ", text.index("case "))])
+    assert main(["test", str(LAW), str(one_case), "--fail-under", "11.8"]) == 3
+    out = " ".join(capsys.readouterr().out.split())
+    assert "coverage 11.76% (2 of 17 provisions), below --fail-under 11.8%" in out
+    assert main(["test", str(LAW), str(one_case), "--fail-under", "11.76"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "coverage 11.8% (2 of 17 provisions)" in out and "below" not in out
+    assert main(["test", str(LAW), str(one_case)]) == 0
+    assert "coverage 11.8% (2 of 17 provisions)" in capsys.readouterr().out
 
 
 # ---- the example specs ------------------------------------------------------------------------

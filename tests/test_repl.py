@@ -458,6 +458,21 @@ def test_show_the_operation(session: Session) -> None:
     assert "is the default" not in run(session, "show")
 
 
+def test_show_says_where_a_default_date_comes_from(session: Session, tmp_path: Path) -> None:
+    assert "2030-01-01 is the default: the law's first day in force" in flat(run(session, "show"))
+    s = Session(today=TODAY)
+    text = flat(run(s, "set threat terrorism", "show"))
+    assert f"{TODAY} is the default: today, as no law is loaded" in text
+    assert "first day in force" not in text
+    undated = tmp_path / "undated.auth"
+    undated.write_text('law "Undated" {\n    id: "u"\n    version: "1"\n}\n')
+    assert not s.load(str(undated)).error
+    assert (f"{TODAY} is the default: today, as the law states no first day in force"
+            in flat(run(s, "show")))
+    metas = {c.text: c.meta for c in candidates(s, "set date ")}
+    assert metas == {TODAY.isoformat(): "today, as the law states no first day in force"}
+
+
 def test_show_a_declaration_with_citation_and_uses(session: Session) -> None:
     text = run(session, "show terrorism")
     assert "threat terrorism  declared at" in text and "small.auth:17:" in text
@@ -883,6 +898,30 @@ def test_terminal_without_a_writable_history(session: Session, tmp_path: Path) -
     terminal = Terminal(session, blocker / "history")
     text = terminal.run(["decide" + ENTER, CTRL_D])
     assert "cannot write the history file" in text and terminal.code == 0
+
+
+@pytest.mark.parametrize("kind", ["directory", "proc"])
+def test_terminal_with_a_history_it_cannot_keep(session: Session, tmp_path: Path,
+                                                capfd: pytest.CaptureFixture[str],
+                                                kind: str) -> None:
+    # A directory, or a file that exists but refuses appending: prompt_toolkit would fail on the
+    # first line entered, in its event loop.
+    if kind == "directory":
+        path, why = tmp_path, "it is a directory"
+    else:
+        path, why = Path("/proc/version"), "Invalid argument"
+        if not path.is_file():
+            pytest.skip("no /proc/version here")
+    terminal = Terminal(session, path)
+    text = terminal.run(["set threat terrorism" + ENTER, "show" + ENTER, CTRL_D])
+    first, *rest = text.splitlines()
+    assert first == (f"warning: cannot write the history file {path} ({why}); history is kept "
+                     "for this session only")
+    assert "cannot write" not in "\n".join(rest)
+    assert terminal.code == 0
+    assert terminal.session.history == ["set threat terrorism", "show"]
+    assert "threat: terrorism" in text
+    assert "Unhandled exception" not in "".join(capfd.readouterr())
 
 
 def test_toolbar_shows_the_law_and_the_verdict(session: Session) -> None:

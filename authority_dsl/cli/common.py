@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from ..operation import Operation
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from rich.console import Console
 
     from ..diagnostics import Diagnostic
@@ -118,3 +120,14 @@ def _read_bytes(path: Path) -> bytes:
     except OSError as exc:
         raise DiagnosticError([error("bad-input", f"`{path}` cannot be read: "
                                      f"{exc.strerror or exc}", where)]) from None
+
+
+def input_files(laws: Iterable[Law]) -> list[Path]:
+    """Every source file the laws were read from, imports included, each once, in load order:
+    the files a report must not be written over."""
+    files: list[Path] = []
+    for law in laws:
+        for name in law.files:
+            if Path(name) not in files:
+                files.append(Path(name))
+    return files

@@ -32,9 +32,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="case files (.auth) or folders holding them")
     p.add_argument("--json", action="store_true",
                    help="print the results and the coverage as one JSON object")
-    p.add_argument("--junit", metavar="FILE", help="also write JUnit XML to FILE")
+    p.add_argument("--junit", metavar="FILE",
+                   help="also write JUnit XML to FILE (not the law, a file it imports or a case "
+                   "file)")
     p.add_argument("--fail-under", type=_percent, metavar="PERCENT",
-                   help="fail (exit 3) when coverage of the law's provisions is below PERCENT")
+                   help="fail (exit 3) when coverage of the law's provisions is below PERCENT, "
+                   "compared unrounded; the summary prints the coverage with as many decimals "
+                   "as it takes to show which side of PERCENT it is on")
     p.add_argument("--reference", action="store_true",
                    help="use the reference interpreter instead of the compiled evaluator")
     p.add_argument("--no-trace", action="store_true",
@@ -58,6 +62,12 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"{args.spec}: the law has errors; run `authority check` for details",
                       highlight=False, markup=False, soft_wrap=True)
         return 1
+    if args.junit:
+        clash = _input_named(args.junit, law, args.cases)
+        if clash is not None:
+            console.print(f"error: --junit {args.junit} is one of the inputs ({clash}); write "
+                          "the report elsewhere", highlight=False, markup=False, soft_wrap=True)
+            return 1
     cases, problems = load_cases(args.cases, law)
     errors = [d for d in problems if d.is_error]
     if errors or not cases:
@@ -81,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         times.append(time.perf_counter() - started)
     cover = coverage(law, results)
     failed = sum(not r.passed for r in results)
-    below = args.fail_under is not None and cover.percent + 1e-9 < args.fail_under
+    below = _below(cover.percent, args.fail_under)
     if args.junit:
         from ..junit import junit_xml
 
@@ -100,6 +110,49 @@ def run(args: argparse.Namespace) -> int:
         _print_coverage(out, cover)
         _print_summary(out, results, cover, args.fail_under)
     return 3 if failed or below else 0
+
+
+def _input_named(report: str, law: Law, cases: list[str]) -> str | None:
+    """Which input `report` is (the law, a file it imports or a case file), or None: writing
+    the report would destroy it. Compared by device and inode, so that another name for the
+    same file (a symbolic or hard link, `./x`) is caught too."""
+    import os
+
+    from ..cases import case_files
+    from .common import input_files
+
+    try:
+        target = os.stat(report)
+    except OSError:  # not there yet: it cannot be an input
+        return None
+    sources = input_files([law])
+    named = [(path, "the law" if i == 0 else "a file the law imports")
+             for i, path in enumerate(sources)]
+    named += [(path, "a case file") for path in case_files(cases)[0]]
+    for path, what in named:
+        try:
+            if os.path.samestat(target, os.stat(path)):
+                return f"{what}, `{path}`"
+        except OSError:
+            continue
+    return None
+
+
+def _below(percent: float, fail_under: float | None) -> bool:
+    """Whether coverage falls short of --fail-under; the tolerance absorbs the float error of
+    `100 * done / total` landing a hair under a threshold it equals."""
+    return fail_under is not None and percent + 1e-9 < fail_under
+
+
+def _percent_text(percent: float, fail_under: float | None) -> str:
+    """The coverage with one decimal, or as many more as it takes to agree with --fail-under:
+    83.78% below 83.8 prints as 83.78%, not as 83.8%."""
+    below = _below(percent, fail_under)
+    for decimals in range(1, 10):
+        text = f"{percent:.{decimals}f}"
+        if fail_under is None or (float(text) < fail_under) == below:
+            return text
+    return f"{percent:.9f}"
 
 
 def _json(law: Law, results: list[Result], cover: Coverage,
@@ -215,8 +268,9 @@ def _print_summary(out: Console, results: list[Result], cover: Coverage,
     line.append(f"{len(results) - failed} passed", style="bold green")
     line.append(", ")
     line.append(f"{failed} failed", style="bold red" if failed else "")
-    line.append(f"; coverage {cover.percent:.1f}% ({done} of {total} provisions)")
-    if fail_under is not None and cover.percent + 1e-9 < fail_under:
+    line.append(f"; coverage {_percent_text(cover.percent, fail_under)}% ({done} of {total} "
+                "provisions)")
+    if _below(cover.percent, fail_under):
         line.append(f", below --fail-under {fail_under:g}%", style="bold red")
     out.print()
     out.print(line)

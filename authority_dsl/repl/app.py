@@ -42,6 +42,26 @@ def history_file() -> Path | None:
     return Path(base).expanduser() / "authority" / "history"
 
 
+def history_problem(path: Path) -> str | None:
+    """Why the history cannot be kept in `path`, or None if it can.
+
+    prompt_toolkit reads the file when the prompt starts and appends to it after each line, in
+    its event loop, where an error ends in a traceback. So the file is opened here, both ways, as
+    it will be: a directory, or a file that refuses appending (as in /proc), is found at
+    start-up, not at the first command."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            return "it is a directory"
+        with open(path, "ab"):
+            pass
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
 def show(console: Console, output: Output) -> None:
     """Print an output: styled on a terminal, plain text without trailing blanks otherwise."""
     if not output.parts:
@@ -102,13 +122,13 @@ def run_interactive(session: Session, console: Console, *, history: Path | None 
 
     store: History = InMemoryHistory()
     if history is not None:
-        try:
-            history.parent.mkdir(parents=True, exist_ok=True)
-            history.touch(exist_ok=True)
+        problem = history_problem(history)
+        if problem is None:
             store = FileHistory(str(history))
-        except OSError:
-            console.print(f"note: cannot write the history file {history}; history is kept "
-                          "for this session only", style="dim", highlight=False)
+        else:
+            console.print(f"warning: cannot write the history file {history} ({problem}); "
+                          "history is kept for this session only", style="yellow",
+                          highlight=False, markup=False, soft_wrap=True)
     prompt: PromptSession[str] = PromptSession(
         history=store,
         completer=ReplCompleter(session),

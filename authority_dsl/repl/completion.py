@@ -88,7 +88,7 @@ def _edit_options(session: Session, command: str, args: Sequence[str]) -> Option
             elif field == "urgent":
                 yield from (("true", ""), ("false", ""))
             elif field == "date":
-                yield session.default_date.isoformat(), "the law's first day in force"
+                yield session.default_date.isoformat(), session.default_date_source
         elif len(args) == 1 and args[0] == "urgent":
             yield from (("true", ""), ("false", ""))
         return

@@ -163,6 +163,15 @@ class Session:
         return start or self.today
 
     @property
+    def default_date_source(self) -> str:
+        """Where `default_date` comes from, in words, for `show` and completion."""
+        if self.law is None:
+            return "today, as no law is loaded"
+        if self.law.in_force.start is None:
+            return "today, as the law states no first day in force"
+        return "the law's first day in force"
+
+    @property
     def context(self) -> Context:
         return Context(self.law, self.default_date)
 
@@ -449,7 +458,8 @@ class Session:
 
     def cmd_show(self, args: str) -> Output:
         if not args or args == "operation":
-            return Output(tuple(views.operation_view(self.operation, not self.state.date_set)))
+            source = None if self.state.date_set else self.default_date_source
+            return Output(tuple(views.operation_view(self.operation, source)))
         law = self._need_law()
         name = words_of(args)[0] if words_of(args) else args
         from .edits import kind_of
@@ -528,8 +538,9 @@ class Session:
         for cmd in COMMANDS.values():
             lines.append(Text.assemble("  ", (f"{cmd.usage:<18}", "bold"), cmd.summary))
         lines += ["", PASTE_HELP,
-                  f"The operation's date is the first day the law is in force unless you "
-                  f"`set date` (now {self.operation.date}). `help COMMAND` tells more."]
+                  f"The operation's date is the first day the law is in force (today without "
+                  f"a law, or if the law states none) unless you `set date` (now "
+                  f"{self.operation.date}). `help COMMAND` tells more."]
         return say(*lines)
 
     def cmd_quit(self, args: str) -> Output:

@@ -188,16 +188,17 @@ def side_by_side(left_title: str, left: Decision, right_title: str, right: Decis
     return [table, _grid(((Text("·"), Text(d)) for d in differences(left, right)), indent=2)]
 
 
-def operation_view(op: Operation, default_date: bool) -> list[RenderableType]:
-    """The operation as a DSL block, the same text the formatter gives."""
+def operation_view(op: Operation, default_date: str | None) -> list[RenderableType]:
+    """The operation as a DSL block, the same text the formatter gives; `default_date` says
+    where the date comes from when it is the default, and is None when it was set."""
     from ..formatter import format_operation
     from ..operation import to_spec
 
     text = format_operation(to_spec(op))
     parts: list[RenderableType] = [highlighted(text)]
-    if default_date:
-        parts.append(Text(f"# date {op.date} is the default: the law's first day in force "
-                          "(`set date` to change it)", style="dim"))
+    if default_date is not None:
+        parts.append(Text(f"# date {op.date} is the default: {default_date} (`set date` to "
+                          "change it)", style="dim"))
     return parts
 
 
