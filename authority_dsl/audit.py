@@ -809,8 +809,28 @@ def keep_chunk_buffers() -> None:
     mallopt(m_trim_threshold, 4 << 20)
 
 
+def _as_worker() -> None:
+    """Set up a worker process: the main process alone answers the signals that stop a run (at
+    a line boundary); on Linux the worker ends with it however it ends (PR_SET_PDEATHSIG), even
+    killed outright, rather than deciding on for nobody."""
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    if not sys.platform.startswith("linux") or parent is None or parent.pid != os.getppid():
+        return  # not forked by the main process itself (a fork server's child)
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    if os.getppid() != parent.pid:  # it ended before that took effect
+        os._exit(1)
+
+
 def _init_worker(laws: Sequence[Law], memo: bool, slots: Sequence[mmap.mmap]) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run, at a line boundary
+    _as_worker()
     keep_chunk_buffers()
     global _worker
     _worker = Auditor(laws, memo), _Collector(), slots
@@ -1233,7 +1253,7 @@ def _share_worker(connection: Any, laws: Sequence[Law], memo: bool, source: int,
     (one auditor, its caches kept from share to share), into the temporary file named or
     straight to the output (`_Head`), and sends back each one's summary, whether it stopped
     early and whether it went to the output, or the exception that ended it."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run
+    _as_worker()
     keep_chunk_buffers()
     auditor = Auditor(laws, memo, _RECORDS_SHARE)
     _scale_caches(_CACHES_SHARE)

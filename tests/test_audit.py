@@ -565,3 +565,34 @@ def test_two_jobs_benchmark_runs_each_comparison(tmp_path: Path,
         module.main(["--ops", str(log), "--rounds", "0"])
     assert stopped.value.code == 2
     assert "--rounds must be at least 1" in capsys.readouterr().err
+
+
+def test_the_output_is_never_a_file_the_audit_reads(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Opening the output empties it: it may not be the input (by any name, or on standard
+    input) nor a spec or a file a spec imports. Refused before anything is written."""
+    spec = tmp_path / "law.auth"
+    spec.write_bytes(V1.read_bytes())
+    log = tmp_path / "ops.jsonl"
+    log.write_bytes(BAD.read_bytes())
+    (tmp_path / "link.jsonl").symlink_to(log)
+    os.link(log, tmp_path / "hard.jsonl")
+    for output, what in ((spec, "a file of the law"), (tmp_path / "link.jsonl", "the input"),
+                         (tmp_path / "hard.jsonl", "the input")):
+        assert main(["audit", "-q", str(spec), str(log), "-o", str(output)]) == 1
+        assert what in capsys.readouterr().err
+    script = "import sys; from authority_dsl.cli import main; sys.exit(main(sys.argv[1:]))"
+    with log.open("rb") as stdin:
+        result = subprocess.run([sys.executable, "-c", script, "audit", "-q", str(spec), "-",
+                                 "-o", str(log)], stdin=stdin, capture_output=True, text=True,
+                                timeout=60)
+    assert result.returncode == 1
+    assert "the input (standard input)" in result.stderr
+    assert spec.read_bytes() == V1.read_bytes()
+    assert log.read_bytes() == BAD.read_bytes()
+    # A device is no file to lose: /dev/null in and out is fine.
+    with open(os.devnull, "rb") as stdin:
+        result = subprocess.run([sys.executable, "-c", script, "audit", "-q", str(spec), "-",
+                                 "-o", os.devnull], stdin=stdin, capture_output=True,
+                                timeout=60)
+    assert result.returncode == 0, result.stderr

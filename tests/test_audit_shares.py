@@ -259,10 +259,12 @@ def test_an_output_opened_to_append(laws: list[Law], mixed: Path, tmp_path: Path
     assert out.read_bytes() == b"before\n" + one
 
 
-def _interrupted(tmp_path: Path, seed: int, signals: int) -> tuple[int, str, list[int]]:
-    """Audit 60,000 lines with two jobs and send Ctrl-C `signals` times once the output has
-    begun: the exit status, what was said, and the line numbers of the records written, after
-    checking that the output ends at a line's end."""
+def _interrupted(tmp_path: Path, seed: int, signals: int, sig: int = signal.SIGINT,
+                 workers: list[int] | None = None) -> tuple[int, str, list[int]]:
+    """Audit 60,000 lines with two jobs and send `sig` (Ctrl-C) `signals` times once the output
+    has begun: the exit status, what was said, and the line numbers of the records written,
+    after checking that the output ends at a line's end. `workers` gets the worker processes'
+    ids."""
     ops = tmp_path / "ops.jsonl"
     ops.write_bytes(b"".join(gen_ops().generate([V1, V2], 60_000, seed=seed, malformed=0.01)))
     out = tmp_path / "out.jsonl"
@@ -273,17 +275,52 @@ def _interrupted(tmp_path: Path, seed: int, signals: int) -> tuple[int, str, lis
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (out.exists() and out.stat().st_size):
         time.sleep(0.01)
+    if workers is not None:
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        workers.extend(int(pid) for pid in children.read_text().split())
     for i in range(signals):
         if i:
             time.sleep(0.01)  # two signals at once would be taken as one
-        proc.send_signal(signal.SIGINT)
-    assert proc.stderr is not None
-    err = proc.stderr.read().decode()
-    proc.stderr.close()
-    proc.wait(timeout=60)
+        proc.send_signal(sig)
+    try:  # a worker left behind would hold the pipe open
+        err = proc.communicate(timeout=60)[1].decode()
+    finally:
+        proc.kill()
     data = out.read_bytes()
+    if sig == signal.SIGKILL:  # no chance to end at a line's end: the last may be cut short
+        data = data[:data.rfind(b"\n") + 1]
     assert data.endswith(b"\n")
     return proc.returncode, err, [json.loads(x)["line"] for x in data.splitlines()]
+
+
+def _gone(pids: list[int]) -> bool:
+    """Whether none of these processes is left (ended and reaped), waiting up to 5 s."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if not any(Path(f"/proc/{pid}").exists() for pid in pids):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.skipif(not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
+                    reason="needs /proc/PID/task/TID/children (Linux)")
+@pytest.mark.parametrize(("sig", "code", "said"), [(signal.SIGTERM, 143, "terminated"),
+                                                   (signal.SIGHUP, 129, "hung up"),
+                                                   (signal.SIGKILL, -signal.SIGKILL, None)])
+def test_a_run_ended_by_a_signal_leaves_whole_lines_and_no_worker(
+        tmp_path: Path, sig: int, code: int, said: str | None) -> None:
+    """`kill` or a closed terminal stops a run as Ctrl-C does (whole lines, status 128 + the
+    signal); the workers end with the main process, even when it is killed outright (then
+    nothing can promise a whole last line)."""
+    workers: list[int] = []
+    got_code, err, got = _interrupted(tmp_path, seed=6, signals=1, sig=sig, workers=workers)
+    assert got_code == code, err
+    assert workers
+    assert _gone(workers)
+    assert got == list(range(1, len(got) + 1))
+    if said is not None:
+        assert f"{said}: the output holds the first {len(got)} lines" in " ".join(err.split())
 
 
 def test_ctrl_c_with_a_file_leaves_whole_lines(tmp_path: Path) -> None:

@@ -136,3 +136,28 @@ def test_ctrl_c_while_the_commands_load(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(cli, "build_parser", interrupted)
     assert main(["check", "specs/wiv2017.auth"]) == 130
     assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_a_closed_standard_output_is_no_traceback(tmp_path: Path) -> None:
+    """Started with standard output closed (`>&-`): what would go there is dropped, the exit
+    status is the verb's, and a file written with `-o` is whole (it did not take descriptor 1
+    to be then treated as standard output)."""
+    root = Path(__file__).parent.parent
+    spec = root / "specs" / "wiv_threat_draft.auth"
+    op = root / "specs" / "operations" / "wiv_threat_draft" / "permitted-hack-terrorism.json"
+    log = tmp_path / "ops.jsonl"
+    log.write_bytes(op.read_bytes().replace(b"\n", b" ").strip() + b"\n")
+    out = tmp_path / "out.jsonl"
+
+    def closed(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "authority_dsl", *args], stdout=None,
+                              stderr=subprocess.PIPE, text=True, timeout=120,
+                              preexec_fn=lambda: os.close(1))
+
+    result = closed("decide", str(spec), str(op))
+    assert (result.returncode, result.stderr) == (0, "")
+    result = closed("audit", "-q", str(spec), str(log), "-o", str(out))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert len(out.read_bytes().splitlines()) == 1
+    result = closed("check", str(tmp_path / "missing.auth"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr

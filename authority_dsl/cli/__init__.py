@@ -66,7 +66,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _standard_streams() -> None:
+    """A closed standard output or error (`>&-`) becomes /dev/null: what would go there is
+    dropped, as with `>/dev/null`, and no file opened later (`-o`) takes its place by chance."""
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            if devnull != fd:
+                os.dup2(devnull, fd)
+                os.close(devnull)
+            setattr(sys, name, open(fd, "w", encoding="utf-8", closefd=False))  # noqa: SIM115
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _standard_streams()
     try:
         # Inside: a Ctrl-C while the commands' modules load is an interruption like any other.
         args = build_parser().parse_args(argv)

@@ -7,12 +7,15 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from typing import BinaryIO
+    from typing import Any, BinaryIO
 
     from rich.console import Console
 
     from ..audit import Summary
     from ..model import Law
+
+# The signals that stop a run at a chunk's end: Ctrl-C, `kill`, a terminal closed.
+STOPPING = ("SIGINT", "SIGTERM", "SIGHUP")
 
 HELP = ("decide every operation of a JSON Lines file (one output line per input line); with "
         "several versions of a law, each operation under the version in force on its date")
@@ -32,7 +35,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.usage = ("%(prog)s [-h] [-o DECISIONS.jsonl] [-j N] [--top N] [-q] [--no-progress] "
                "SPEC... OPERATIONS.jsonl")
     p.epilog = ("exit codes: 0 every line decided, 1 some lines were error records (all lines "
-                "were still processed) or bad spec or file, 2 usage error, 130 interrupted")
+                "were still processed) or bad spec or file, 2 usage error, 130 interrupted "
+                "(Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP): a stopped run's "
+                "output ends with a whole line")
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="one or more versions of the law (SPEC, .auth), then the operations "
                    "(OPERATIONS.jsonl, JSON Lines; - for stdin)")
@@ -73,10 +78,11 @@ def run(args: argparse.Namespace) -> int:
     if source != "-" and os.path.isdir(source):
         _say(console, f"error: `{source}` is a directory, not a JSON Lines file")
         return 1
-    if args.output and source != "-" and os.path.exists(args.output) and \
-            os.path.exists(source) and os.path.samefile(source, args.output):
-        _say(console, f"error: `{args.output}` is the input; write elsewhere")
-        return 1
+    if args.output:
+        clobbered = _read_by_the_audit(args.output, laws, source)
+        if clobbered is not None:
+            _say(console, f"error: `{args.output}` is {clobbered}; write elsewhere")
+            return 1
     try:
         stream = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
     except OSError as exc:
@@ -112,11 +118,42 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         _print_summary(console, summary, elapsed, args.jobs, args.top)
     if stopped:
-        _say(console, f"interrupted: the output holds the first {summary.lines} lines, each "
+        import signal
+
+        signum = getattr(args, "stopped_by", signal.SIGINT)
+        what = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}.get(signum, "hung up")
+        _say(console, f"{what}: the output holds the first {summary.lines} lines, each "
              "complete", "bold yellow")
-        return 130
+        return 128 + signum
     errors_found = sum(summary.errors.values())
     return 1 if errors_found else 0
+
+
+def _read_by_the_audit(output: str, laws: Sequence[Law], source: str) -> str | None:
+    """What the audit reads that `output` is (the input, through a link or on standard input,
+    or a file of a law: a spec or one it imports), which opening it for writing would empty
+    before it is read; None if nothing."""
+    import os
+    import stat
+
+    try:
+        written = os.stat(output)
+    except OSError:  # not there yet (or not reachable: opening it says why)
+        return None
+    if not stat.S_ISREG(written.st_mode):  # /dev/null, a terminal, a pipe: nothing is lost
+        return None
+    same = (written.st_dev, written.st_ino)
+    inputs = [("the input (standard input)" if source == "-" else "the input",
+               0 if source == "-" else source)]
+    inputs += [(f"a file of the law (`{name}`)", name) for law in laws for name in law.files]
+    for what, where in inputs:
+        try:
+            read = os.fstat(where) if isinstance(where, int) else os.stat(where)
+        except OSError:
+            continue
+        if (read.st_dev, read.st_ino) == same:
+            return what
+    return None
 
 
 def _audit(console: Console, laws: Sequence[Law], stream: BinaryIO, fd: int,
@@ -124,19 +161,36 @@ def _audit(console: Console, laws: Sequence[Law], stream: BinaryIO, fd: int,
     """Run the audit; the first Ctrl-C stops it at the next chunk boundary (a second at once)."""
     import os
     import signal
+    import sys
 
     from ..audit import keep_chunk_buffers, room_for_jobs
     from ..audit import run as audit_run
 
     keep_chunk_buffers()
     args.jobs = room_for_jobs(args.jobs)  # fewer if the open files allowed are too few
-    interrupted = False
+    interrupted = swallowed = False
 
     def on_interrupt(signum: int, frame: object) -> None:
         nonlocal interrupted
         if interrupted:
             raise KeyboardInterrupt
         interrupted = True
+        args.stopped_by = signum
+
+    def stop() -> bool:
+        return interrupted
+
+    # A second signal can land in a finaliser (multiprocessing's, as the run ends), where the
+    # exception cannot propagate and Python would print it as a traceback: it stops the run
+    # once the run returns instead.
+    unraisable = sys.unraisablehook
+
+    def on_unraisable(info: Any) -> None:
+        nonlocal swallowed
+        if isinstance(info.exc_value, KeyboardInterrupt):
+            swallowed = True
+        else:
+            unraisable(info)
 
     total = None
     if source != "-":
@@ -144,15 +198,24 @@ def _audit(console: Console, laws: Sequence[Law], stream: BinaryIO, fd: int,
             total = os.fstat(stream.fileno()).st_size or None
         except OSError:
             total = None
-    previous = signal.signal(signal.SIGINT, on_interrupt)
+    # Ctrl-C, and a request to end (`kill`, a closed terminal), stop the run at a chunk's end.
+    previous = {signum: signal.signal(signum, on_interrupt)
+                for signum in (getattr(signal, name) for name in STOPPING if hasattr(signal, name))}
+    sys.unraisablehook = on_unraisable
     try:
         # A progress bar only on a terminal that is not also showing the decisions.
         if not args.no_progress and console.is_terminal and not (fd == 1 and os.isatty(1)):
-            return _with_progress(console, laws, stream, fd, args, total, lambda: interrupted)
-        return audit_run(laws, stream, fd, jobs=args.jobs, memo=not args.no_memo,
-                         stop=lambda: interrupted)
+            result = _with_progress(console, laws, stream, fd, args, total, stop)
+        else:
+            result = audit_run(laws, stream, fd, jobs=args.jobs, memo=not args.no_memo,
+                               stop=stop)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = unraisable
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if swallowed:
+        raise KeyboardInterrupt
+    return result
 
 
 def _say(console: Console, message: str, style: str | None = None) -> None:
