@@ -142,6 +142,12 @@ class Version:
         return f"{self.law.id} {self.law.version}"
 
 
+def _named(law: Law) -> str:
+    """A version of a law as a message names it: its file, title and version."""
+    where = f"`{law.files[0]}` " if law.files else ""
+    return f"{where}(`{law.title}` version {law.version})"
+
+
 class Versions:
     """The versions of a law, each in force in its own window."""
 
@@ -151,10 +157,11 @@ class Versions:
         ordered = sorted(laws, key=lambda law: law.in_force.start or dt.date.min)
         for a, b in itertools.pairwise(ordered):
             if (a.in_force.start or dt.date.min) == (b.in_force.start or dt.date.min):
+                when = (f"both enter into force on {a.in_force.start}" if a.in_force.start
+                        else "neither says when it enters into force")
                 raise VersionError(
-                    f"`{a.title}` version {a.version} and `{b.title}` version {b.version} enter "
-                    f"into force on the same date ({a.in_force.start or 'always'}); give each "
-                    "version its own `in_force` start")
+                    f"{_named(a)} and {_named(b)}: {when}, so no date tells which is in force; "
+                    "give each version its own `in_force` start")
         self.items = tuple(Version(law, compile_law(law)) for law in ordered)
 
     def pick(self, day: dt.date) -> Version | None:

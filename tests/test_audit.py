@@ -222,9 +222,26 @@ def test_versions_need_distinct_start_dates(v1: Law, tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(VersionError):
         Versions([v1, v1])
-    code, _ = audit_file(tmp_path, str(V1), str(V1), str(BAD))
+    # Two files with the same start: both named, and what they share.
+    copy = tmp_path / "copy.auth"
+    copy.write_bytes(V1.read_bytes())
+    code, _ = audit_file(tmp_path, str(V1), str(copy), str(BAD))
     assert code == 1
-    assert "enter into force on the same date" in capsys.readouterr().err
+    said = " ".join(capsys.readouterr().err.split())
+    assert str(V1) in said and str(copy) in said and "both enter into force on" in said
+    # One file given twice (by two names) is no second version.
+    code, _ = audit_file(tmp_path, str(V1), str(V1.parent / ".." / V1.parent.name / V1.name),
+                         str(BAD))
+    assert code == 1
+    assert "again; give each version of the law once" in " ".join(
+        capsys.readouterr().err.split())
+
+
+@pytest.mark.parametrize("args", [["--top", "-1"], ["--top", "many"], ["--jobs", "0"]])
+def test_counts_out_of_range_are_usage_errors(args: list[str], tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as info:
+        audit_file(tmp_path, *args, str(V1), str(BAD))
+    assert info.value.code == 2
 
 
 # ---- streaming, summary, progress, memory -----------------------------------------------------

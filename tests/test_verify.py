@@ -499,3 +499,11 @@ def test_decide_does_not_import_hypothesis() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ROOT, check=False)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("examples", ["-5", "0", "many"])
+def test_examples_must_be_a_positive_count(examples: str) -> None:
+    """`--examples` below 1 is a usage error, not a traceback nor quietly the default."""
+    with pytest.raises(SystemExit) as info:
+        main(["verify", f"--examples={examples}", str(SPECS[1])])
+    assert info.value.code == 2

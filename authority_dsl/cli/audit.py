@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from .common import count
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any, BinaryIO
@@ -45,11 +47,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="write the decisions to this file instead of stdout")
     p.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
                    help="decide in N processes (same output as with 1)")
-    p.add_argument("--top", type=int, default=10, metavar="N",
+    p.add_argument("--top", type=count(0), default=10, metavar="N",
                    help="rows per table of the summary (default 10)")
     p.add_argument("-q", "--quiet", action="store_true", help="print no summary")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
-    p.add_argument("--no-memo", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--no-memo", action="store_true",
+                   help="decide every line afresh, without the memo of recent decisions (the "
+                   "same output; for measuring)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,6 +69,13 @@ def run(args: argparse.Namespace) -> int:
         _say(console, "usage error: give at least one SPEC and then the OPERATIONS.jsonl file")
         return 2
     specs, source = args.paths[:-1], args.paths[-1]
+    for i, spec in enumerate(specs):
+        for earlier in specs[:i]:
+            if os.path.exists(spec) and os.path.exists(earlier) and \
+                    os.path.samefile(spec, earlier):
+                _say(console, f"error: `{spec}` is `{earlier}` again; give each version of "
+                     "the law once")
+                return 1
     laws, errors = load_versions(specs)
     if errors:
         print_diagnostics(console, errors)

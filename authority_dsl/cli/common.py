@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ..operation import Operation
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from rich.console import Console
 
@@ -18,9 +18,22 @@ if TYPE_CHECKING:
     from ..model import Law
 
 
+def count(least: int) -> Callable[[str], int]:
+    """An argparse type: a whole number, at least `least` (a usage error otherwise)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"give a number from {least} up, not {value}")
+        return value
+    return parse
+
+
 def add_search_arguments(p: argparse.ArgumentParser) -> None:
     """The options of the search `verify` and `diff` fall back on when classes are too many."""
-    p.add_argument("--examples", type=int, default=None, metavar="N",
+    p.add_argument("--examples", type=count(1), default=None, metavar="N",
                    help="operations the search tries where the classes cannot all be "
                    "enumerated (default 2000)")
     p.add_argument("--seed", type=int, default=None,
