@@ -35,7 +35,10 @@ _PLURAL = {u.value: u for u in Unit}
 _HOURS = {Unit.HOURS: 1, Unit.DAYS: 24, Unit.WEEKS: 168}
 # Amounts beyond this are absurd for a law and would overflow date arithmetic.
 MAX_AMOUNT = 100_000
-_DURATION_RE = re.compile(r"^\s*(\d{1,30})\s*([A-Za-z]+)\s*$")
+# ASCII digits only: `\d` would also take `５` and `٣`, which the language and the JSON schema do
+# not allow.
+_DURATION_RE = re.compile(r"^\s*([0-9]{1,30})\s*([A-Za-z]+)\s*$")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def parse_unit(text: str) -> Unit | None:
@@ -147,6 +150,10 @@ def parse_duration(text: str) -> Duration:
     object (durations are immutable), so that the evaluators hash it once."""
     m = _DURATION_RE.match(text)
     if not m:
+        other = next((c for c in text if c.isdigit() and not c.isascii()), None)
+        if other is not None:
+            raise ValueError(f"`{text}` has the digit `{other}` (U+{ord(other):04X}); write "
+                             "numbers with the ASCII digits 0-9")
         raise ValueError(f"`{text}` is not a duration like `3 months`")
     unit = parse_unit(m.group(2).lower())
     if unit is None:
@@ -159,7 +166,11 @@ def parse_duration(text: str) -> Duration:
 
 def parse_date(text: str) -> dt.date:
     """Parse an ISO date `YYYY-MM-DD`; raises ValueError with a readable message."""
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if not _DATE_RE.fullmatch(text):
+        other = next((c for c in text if c.isdigit() and not c.isascii()), None)
+        if other is not None:
+            raise ValueError(f"`{text}` has the digit `{other}` (U+{ord(other):04X}); write "
+                             "numbers with the ASCII digits 0-9")
         raise ValueError(f"`{text}` is not a date like `2027-01-31`")
     try:
         return dt.date.fromisoformat(text)

@@ -80,9 +80,11 @@ class AuthorityLexer(RegexLexer):  # type: ignore[misc]
             (r".", Error),
         ],
         "literals": [
-            (r"\d{4}-\d{2}-\d{2}(?!\w)", Literal.Date),
-            (rf"(\d+)(\s*)({_UNITS})(?!\w)", bygroups(Number.Integer, Whitespace, Keyword.Type)),
-            (r"\d+(?![\w-])", Number.Integer),
+            # ASCII digits only, as in the grammar: `５` is marked as an error.
+            (r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?!\w)", Literal.Date),
+            (rf"([0-9]+)(\s*)({_UNITS})(?!\w)",
+             bygroups(Number.Integer, Whitespace, Keyword.Type)),
+            (r"[0-9]+(?![\w-])", Number.Integer),
         ],
         "string": [
             (r'\\["\\nt]', String.Escape),

@@ -12,8 +12,10 @@ import datetime as dt
 import functools
 import hashlib
 import os
+import re
 import stat
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
@@ -25,7 +27,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import ast
 from .diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean, error
-from .durations import MAX_AMOUNT, Duration, Validity, parse_unit
+from .durations import MAX_AMOUNT, Duration, Unit, Validity, parse_unit
 
 MAX_NAME_LENGTH = 200
 MAX_TREE_DEPTH = 200
@@ -113,6 +115,10 @@ def grammar_text() -> str:
 
 def parse(text: str, file: str = "<string>") -> ast.Module:
     """Parse a whole source file; raises DiagnosticError with every problem found."""
+    if _LONE_CR.search(text) is not None:
+        lone = next((m for m in _CR_SCAN.finditer(text) if m.group() == "\r"), None)
+        if lone is not None:
+            raise DiagnosticError([_lone_cr(text, lone.start(), file)])
     _comments.clear()
     _Parens.reset()
     try:
@@ -144,12 +150,37 @@ def parse(text: str, file: str = "<string>") -> ast.Module:
     return ast.Module(items, file=file, comments=comments)
 
 
+_LONE_CR = re.compile(r"\r(?!\n)")
+# Strings (which may hold a carriage return of their own), comments up to a carriage return, and
+# lone carriage returns, found in that order from the left.
+_CR_SCAN = re.compile(r'"(?:[^"\\\n]|\\["\\nt])*"|#[^\r\n]*|\r(?!\n)')
+
+
+def _lone_cr(text: str, pos: int, file: str) -> Diagnostic:
+    """A carriage return without a line feed (old Mac line endings). The lexer takes it for a
+    space, not a line break, so a comment before it would silently swallow the declarations
+    after it: refuse the file, at the first one."""
+    start = text.rfind("\n", 0, pos) + 1
+    line, column = text.count("\n", 0, pos) + 1, pos - start + 1
+    return error("bad-source", "a carriage return (CR) without a line feed",
+                 Span(file, line, column, line, column + 1),
+                 "save the file with LF or CRLF line endings")
+
+
 def parse_condition(text: str, file: str = "<string>") -> ast.Expr:
     """Parse a single condition, for tools that take one on the command line."""
     module = parse(f"forbid _ {{ when {text} }}", file)
     prohibition = module.items[0]
     assert isinstance(prohibition, ast.Prohibition) and prohibition.condition is not None
     return prohibition.condition
+
+
+@functools.cache
+def reserved_words() -> frozenset[str]:
+    """The words with a meaning of their own, which nothing may be named: the grammar's keywords
+    (its quoted words, `true` and `false` among them) and the units of a duration."""
+    keywords = set(re.findall(r'"([a-z]+)"', grammar_text()))
+    return frozenset(keywords | {u.value for u in Unit} | {u.value[:-1] for u in Unit})
 
 
 # ---- errors -----------------------------------------------------------------------------------
@@ -172,24 +203,223 @@ _TOKEN_NAMES = {
     "COMMA": "`,`",
     "EQUAL": "`=`",
     "DOT": "`.`",
+    # `requires:` read as a field: where it is expected, so is any other field (a name).
+    "FIELD_KEYWORD": "a field",
     "__ANON_0": "`->`",
     "__ANON_1": "`..`",
 }
+_UNIT_WORDS = ("hours", "days", "weeks", "months", "years")
+_UNITS_HELP = "use hours, days, weeks, months or years"
 
 
 def _describe_expected(names: set[str]) -> str:
+    """The tokens a parser state accepts, in words. Terminal names are the grammar's own and
+    mean nothing to a drafter: one that is neither known here nor a keyword is left out."""
     words = []
     for name in names:
         if name in _TOKEN_NAMES:
             words.append(_TOKEN_NAMES[name])
         elif name.isupper() and name.isalpha():
             words.append(f"`{name.lower()}`")
-        else:
-            words.append(name.lower())
     words = sorted(set(words))
     if len(words) > 8:
         words = [*words[:8], "..."]
     return ", ".join(words)
+
+
+def _leaves(stack: list[Any]) -> list[Token]:
+    """The tokens the parser has taken so far, in order: the parser's value stack holds tokens
+    and the subtrees already reduced."""
+    out: list[Token] = []
+    for item in stack:
+        if isinstance(item, Token):
+            out.append(item)
+        elif isinstance(item, Tree):
+            out.extend(t for t in item.scan_values(lambda v: isinstance(v, Token)))
+    return out
+
+
+def _stack(exc: UnexpectedInput) -> list[Any]:
+    interactive = getattr(exc, "interactive_parser", None)
+    if interactive is None:
+        return []
+    return list(interactive.parser_state.value_stack)
+
+
+def _unit_help(word: str) -> str:
+    """What to write instead of an unknown unit: the nearest unit, if one is close."""
+    lowered = word.lower()
+    if lowered.startswith(("min", "sec")):
+        return "the smallest unit is hours: write minutes or seconds as hours"
+    if word != lowered and parse_unit(lowered) is not None:
+        return f"units are written in lower case: `{lowered}`"
+    return did_you_mean(lowered, (*_UNIT_WORDS, *(u[:-1] for u in _UNIT_WORDS))) or \
+        "a duration is a whole number and a unit, like `3 months`"
+
+
+def _unknown_unit(exc: UnexpectedInput, file: str) -> Diagnostic | None:
+    """`max_duration: 3 mnths`: the parser takes `3` for a number and `mnths` for the name of
+    the next field, and stumbles only after it. A name that follows a number on the same line
+    where that goes wrong is a misspelt unit: say so at the word itself."""
+    stack = _leaves(_stack(exc))
+    token = getattr(exc, "token", None)
+    if len(stack) >= 2 and stack[-1].type == "NAME" and stack[-2].type == "INT":
+        word, before = stack[-1], stack[-2]
+    elif isinstance(token, Token) and token.type == "NAME" and stack:
+        word, before = token, stack[-1]
+    else:
+        return None
+    if before.type != "INT" or before.line != word.line:
+        return None
+    return error("syntax-error", f"unknown unit `{word}`; {_UNITS_HELP}", _span(word, file),
+                 _unit_help(str(word)))
+
+
+_NUMBER_JOINED = re.compile(r"[0-9]+(?:(_[0-9_]*)|([^\W\d_]\w*))?")
+
+
+def _bad_number(text: str, pos: int, span: Span) -> Diagnostic | None:
+    """A number the lexer cannot read: `1_000 days`, or `3months` with the unit run on."""
+    m = _NUMBER_JOINED.match(text, pos)
+    if m is None:
+        return None
+    word = m.group(0)
+    end = Span(span.file, span.line, span.column, span.line, span.column + len(word))
+    if m.group(1) is not None:
+        digits = word.replace("_", "")
+        return error("syntax-error", f"`{word}` is not a number: write digits only", end,
+                     f"write `{digits}`")
+    if m.group(2) is not None:
+        number, unit = word[: m.start(2) - pos], m.group(2)
+        if unit.lower() in _UNIT_WORDS or unit.lower() + "s" in _UNIT_WORDS:
+            return error("syntax-error",
+                         f"write a number and a unit apart: `{number} {unit.lower()}`", end)
+        return error("syntax-error", f"unknown unit `{unit}`; {_UNITS_HELP}", end,
+                     f"write the unit apart from the number; {_unit_help(unit)}")
+    return None
+
+
+_DIGITS = re.compile(r"[\d-]+")
+
+
+def _other_digits(text: str, pos: int, span: Span) -> Diagnostic | None:
+    """`intrusion: ５`: numbers and dates are written in ASCII digits; a full-width or other
+    script's digit looks the same on screen but is not one of them."""
+    m = _DIGITS.match(text, pos)
+    if m is None:
+        return None
+    run = m.group(0)
+    other = next((i for i, c in enumerate(run) if c.isdigit() and not c.isascii()), None)
+    if other is None:
+        return None
+    ch = run[other]
+    column = span.column + other
+    ascii_run = "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in run)
+    name = unicodedata.name(ch, "").lower()
+    return error("syntax-error", f"`{ch}` (U+{ord(ch):04X}{', ' + name if name else ''}) is not an "
+                 "ASCII digit", Span(span.file, span.line, column, span.line, column + 1),
+                 f"write numbers and dates with the digits 0-9: `{ascii_run}`")
+
+
+_MARKS = re.compile(r"[\w\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]*")
+
+
+def _combining(text: str, pos: int, span: Span) -> Diagnostic | None:
+    """`é` typed as `e` and a combining accent (decomposed, NFD): the accent alone cannot be
+    part of a name, and printed bare it would sit on the quote around it. Name it by its code
+    point, and give the composed (NFC) word, which is a name."""
+    ch = text[pos] if pos < len(text) else ""
+    if not ch or not unicodedata.category(ch).startswith("M"):
+        return None
+    name = unicodedata.name(ch, "").lower()
+    message = f"unexpected character U+{ord(ch):04X}" + (f" ({name})" if name else "")
+    start = pos
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"
+                         or unicodedata.category(text[start - 1]).startswith("M")):
+        start -= 1
+    end = _MARKS.match(text, pos)
+    word = text[start : end.end() if end is not None else pos + 1]
+    composed = unicodedata.normalize("NFC", word)
+    help_text = None
+    if composed != word and re.fullmatch(r"\w+", composed):
+        help_text = (f"`{composed}` is written here as letters and separate accents "
+                     "(decomposed, NFD): write it with composed characters (NFC)")
+    return error("syntax-error", message, span, help_text)
+
+
+_DECIMAL = re.compile(r"([0-9]+\.[0-9]+)([ \t]+(?:hours?|days?|weeks?|months?|years?)\b)?")
+
+
+def _decimal(exc: UnexpectedToken, text: str, file: str) -> Diagnostic | None:
+    """`1.5 months`: a number is whole."""
+    stack = _leaves(_stack(exc))
+    if exc.token.type != "DOT" or not stack or stack[-1].type != "INT":
+        return None
+    start = stack[-1].start_pos
+    m = _DECIMAL.match(text, start or 0)
+    if start is None or m is None:
+        return None
+    span = Span(file, stack[-1].line or 1, stack[-1].column or 1, stack[-1].line or 1,
+                (stack[-1].column or 1) + len(m.group(1)))
+    help_text = "write a whole number of a smaller unit, e.g. `6 weeks` rather than " \
+        "`1.5 months`" if m.group(2) else "write a whole number"
+    return error("syntax-error", f"`{m.group(1)}` is not a whole number", span, help_text)
+
+
+_RELATIONS = frozenset({"COMPARATOR", "IN", "CONTAINS", "UNDER"})
+
+
+def _chained(exc: UnexpectedToken, file: str) -> Diagnostic | None:
+    """`a < b < c`: a comparison takes one operator (the language reference says so), which
+    the list of tokens the parser would have taken instead does not tell."""
+    token = exc.token
+    if token.type not in _RELATIONS | {"NOT"}:
+        return None
+    stack = _stack(exc)
+    if len(stack) < 3 or not isinstance(stack[-2], Token) or stack[-2].type not in _RELATIONS:
+        return None
+    return error("syntax-error", f"`{token}` cannot follow a comparison: compare two values at "
+                 "a time, joined by `and`", _span(token, file),
+                 "write `a < b and b < c`, not `a < b < c`")
+
+
+_STRING_PART = re.compile(r'"(?:[^"\\\n]|\\["\\nt])*')
+
+
+def _bad_escape(text: str, pos: int, span: Span) -> Diagnostic | None:
+    """`"C:\\docs"`: a backslash before anything but `"`, `\\`, `n` or `t` is no escape, and
+    the lexer can only say that the string does not end; say which backslash it is."""
+    m = _STRING_PART.match(text, pos)
+    if m is None or text[m.end() : m.end() + 1] != "\\":
+        return None
+    after = text[m.end() + 1 : m.end() + 2]
+    if after in ("", "\n", "\r"):
+        return None
+    column = span.column + m.end() - pos
+    shown = after if after.isprintable() else f"U+{ord(after):04X}"
+    return error("syntax-error", f"invalid escape `\\{shown}` in a string",
+                 Span(span.file, span.line, column, span.line, column + 2),
+                 "write `\\\\` for a backslash; the escapes are `\\\"`, `\\\\`, `\\n` and "
+                 "`\\t`")
+
+
+def _unclosed(exc: UnexpectedInput, file: str) -> Diagnostic | None:
+    """The file ends where a body could be closed: name the `{` left open, and point at it
+    rather than at the end, where nothing is wrong but what is missing."""
+    if "RBRACE" not in getattr(exc, "expected", ()):
+        return None
+    stack = _stack(exc)
+    opened = [i for i, item in enumerate(stack)
+              if isinstance(item, Token) and item.type == "LBRACE"]
+    if not opened:
+        return None
+    brace = stack[opened[-1]]
+    keyword = next((item for item in reversed(stack[: opened[-1]])
+                    if isinstance(item, Token) and item.type.isalpha()
+                    and item.type.isupper() and item.type.lower() == str(item)), None)
+    what = f"the `{{` of `{keyword}`" if keyword is not None else "a `{`"
+    return error("syntax-error", f"{what} is never closed", _span(brace, file),
+                 "close it with `}`")
 
 
 def _syntax_error(exc: UnexpectedInput, text: str, file: str) -> Diagnostic:
@@ -198,18 +428,38 @@ def _syntax_error(exc: UnexpectedInput, text: str, file: str) -> Diagnostic:
     if isinstance(exc, UnexpectedCharacters):
         pos = exc.pos_in_stream or 0
         ch = text[pos] if pos < len(text) else ""
+        here = Span(file, line, column, line, column + 1)
         if ch == '"':
+            escape = _bad_escape(text, pos, here)
+            if escape is not None:
+                return escape
             message = "unterminated string"
             help_text = "close the string with `\"` on the same line"
         else:
+            number = _other_digits(text, pos, here) or _bad_number(text, pos, here)
+            if number is not None:
+                return number
+            mark = _combining(text, pos, here)
+            if mark is not None:
+                return mark
             message = f"unexpected character `{ch}`" if ch.isprintable() else (
                 f"unexpected character U+{ord(ch):04X}"
             )
             help_text = None
-        return error("syntax-error", message, Span(file, line, column, line, column + 1), help_text)
+        return error("syntax-error", message, here, help_text)
+    unit = _unknown_unit(exc, file)
+    if unit is not None:
+        return unit
+    if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
+        decimal = _decimal(exc, text, file) or _chained(exc, file)
+        if decimal is not None:
+            return decimal
     if isinstance(exc, UnexpectedEOF) or (
         isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
     ):
+        unclosed = _unclosed(exc, file)
+        if unclosed is not None:
+            return unclosed
         expected = _describe_expected(set(exc.expected))
         lines = text.splitlines() or [""]
         line, column = len(lines), len(lines[-1]) + 1
@@ -550,12 +800,21 @@ class _Builder:
         requires = tuple(self.ident(t) for t in names.children)  # type: ignore[union-attr,arg-type]
         return ast.Conditional(self.expr(cond), requires, span=self.span(member))
 
+    def declared(self, tok: Token, cls: type) -> ast.Ident:
+        """The name a declaration gives. The contextual lexer reads a keyword as a name where no
+        keyword can stand (`threat true`), but a thing so named could never be referred to as
+        itself in a condition: refuse it here, where it is declared."""
+        if str(tok) in reserved_words():
+            self.fail("syntax-error", f"`{tok}` is a reserved word and cannot name "
+                      f"{_what(cls)}", tok, "choose another name")
+        return self.ident(tok)
+
     def named(self, cls: type, node: Tree[Token], **extra: Any) -> Any:
         name_tok = node.children[0]
         body = node.children[-1] if isinstance(node.children[-1], Tree) and \
             node.children[-1].data == "body" else None
         fields, members = self.body(cls, body)
-        return self._finish(cls, node, fields, members, name=self.ident(name_tok), **extra)  # type: ignore[arg-type]
+        return self._finish(cls, node, fields, members, name=self.declared(name_tok, cls), **extra)  # type: ignore[arg-type]
 
     def _finish(self, cls: type, node: Tree[Token], fields: dict[str, Any],
                 members: list[Tree[Token]], **extra: Any) -> Any:
@@ -620,7 +879,8 @@ class _Builder:
 
     def decl_named_set(self, node: Tree[Token]) -> ast.NamedSet:
         name, items = node.children
-        return ast.NamedSet(self.ident(name), self.set_items(items), span=self.span(node))  # type: ignore[arg-type]
+        return ast.NamedSet(self.declared(name, ast.NamedSet), self.set_items(items),  # type: ignore[arg-type]
+                            span=self.span(node))
 
     def decl_threat(self, node: Tree[Token]) -> ast.Threat:
         parent = None

@@ -109,6 +109,15 @@ def test_an_unterminated_string_is_marked() -> None:
     assert (Keyword.Declaration, "threat") in toks
 
 
+def test_only_ascii_digits_are_numbers() -> None:
+    """As in the grammar: a full-width digit looks like a number but is an error."""
+    toks = tokens("capability c {\n    intrusion: \uff15\n    max_duration: \uff13 months\n}\n")
+    assert (Error, "\uff15") in toks and (Error, "\uff13") in toks
+    assert not any(t in Number for t, _ in toks)
+    assert (Literal.Date, "2027-01-01") in tokens("in_force: 2027-01-01 ..")
+    assert (Error, "\uff12") in tokens("in_force: \uff12027-01-01 ..")
+
+
 def test_repl_lexer_marks_commands() -> None:
     repl = AuthorityReplLexer()
     toks = tokens("set threat terrorism", repl)

@@ -91,3 +91,16 @@ def test_an_unwritable_cache_is_passed_over(tmp_path: Path,
         assert "# a comment between lines" in outputs()[0]
     finally:
         parser._lark.cache_clear()
+
+
+def test_a_changed_grammar_is_not_loaded_from_the_cache_of_the_old(cache_home: Path) -> None:
+    """The cache file is named by the grammar's text: a parser kept from before a change (here,
+    numbers in any script's digits) is never loaded for the grammar after it."""
+    outputs()
+    old = parser.grammar_text().replace("[0-9]", "\\d")
+    assert old != parser.grammar_text()
+    assert parser._cache_file(old) != parser._cache_file(parser.grammar_text())
+    parser._lark.cache_clear()  # loaded from the cache now
+    with pytest.raises(DiagnosticError) as caught:
+        parser.parse("capability c { intrusion: \uff15 }", "c.auth")
+    assert "is not an ASCII digit" in caught.value.diagnostics[0].message
