@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import attrs
@@ -126,39 +126,60 @@ def load_law(path: str | Path) -> tuple[Law | None, list[Diagnostic]]:
 
 def check_file(path: str | Path) -> list[Diagnostic]:
     """Every diagnostic for one file, whatever kind of file it is."""
+    return check_any(path)[1]
+
+
+def check_any(path: str | Path) -> tuple[Law | None, list[Diagnostic]]:
+    """`check_file`, with the checked law when the file is a law without errors, so that the
+    lints need not load it again."""
     try:
         module = load_module(path)
     except DiagnosticError as exc:
-        return list(exc.diagnostics)
+        return None, list(exc.diagnostics)
     if not module.items:
         where = Span(str(path), 1, 1, 1, 1)
-        return [error("file-kind", "file is empty: it declares nothing", where,
-                      "a law starts with `law \"title\" { ... }`")]
+        return None, [error("file-kind", "file is empty: it declares nothing", where,
+                            "a law starts with `law \"title\" { ... }`")]
     kinds = {type(i) for i in module.items}
     if ast.Law in kinds:
-        return load_law(path)[1]
+        return load_law(path)
     text = read_source(path)
     diags = list(hidden_characters(text, str(path)))
     diags.extend(_check_plain(module))
-    return sorted(allowed(diags, {str(path): text}), key=sort_key)
+    return None, sorted(allowed(diags, {str(path): text}), key=sort_key)
 
 
-_ALLOW = re.compile(r"#.*\ballow:\s*([a-z-]+(?:\s*,\s*[a-z-]+)*)")
+# An allow directive is a comment whose text begins with `allow:`, on a line of its own or after
+# the code; a `#` inside a string does not start a comment, and prose that merely contains
+# "allow:" ("we do not allow: ...") is not a directive.
+_ALLOW = re.compile(r'^(?:[^"#\n]|"(?:[^"\\\n]|\\.)*")*#[ \t]*allow:[ \t]*'
+                    r"([a-z-]+(?:[ \t]*,[ \t]*[a-z-]+)*)")
 
 
-def allowed(diags: Iterable[Diagnostic], texts: dict[str, str]) -> Iterator[Diagnostic]:
+def allowed(diags: Iterable[Diagnostic], texts: Mapping[str, str],
+            anchors: Mapping[Diagnostic, Span] | None = None) -> Iterator[Diagnostic]:
     """Drop warnings a drafter has acknowledged with `# allow: CODE` on the line of the
-    declaration or the line above it. Errors cannot be allowed."""
+    declaration or the line above it. Errors cannot be allowed.
+
+    A warning that points inside a declaration (a word of its description) is anchored at the
+    declaration: `anchors` maps it to the declaration's span, and a directive next to either
+    counts, so that one comment above the declaration covers everything said about it."""
     lines = {file: text.splitlines() for file, text in texts.items()}
     for d in diags:
         if not d.is_error:
-            source = lines.get(d.span.file, [])
-            nearby = source[max(d.span.line - 2, 0): d.span.line]
-            codes = {c.strip() for line in nearby for m in _ALLOW.finditer(line)
-                     for c in m.group(1).split(",")}
+            spans = [d.span]
+            if anchors is not None and d in anchors:
+                spans.append(anchors[d])
+            codes = {c.strip() for span in spans for line in _nearby(lines, span)
+                     if (m := _ALLOW.match(line)) for c in m.group(1).split(",")}
             if d.code in codes:
                 continue
         yield d
+
+
+def _nearby(lines: Mapping[str, list[str]], span: Span) -> list[str]:
+    """The line of `span` and the line above it."""
+    return lines.get(span.file, [])[max(span.line - 2, 0): span.line]
 
 
 def _dedupe(diags: Iterable[Diagnostic]) -> Iterator[Diagnostic]:

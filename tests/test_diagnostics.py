@@ -1,13 +1,16 @@
-"""`diagnostics.closest`, the did-you-mean search, against `difflib.get_close_matches`."""
+"""`diagnostics.closest`, the did-you-mean search, against `difflib.get_close_matches`; which
+comments are `# allow:` directives."""
 
 from __future__ import annotations
 
 import difflib
+from pathlib import Path
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from authority_dsl.checker import load_law
+from authority_dsl.checker import check_file, load_law
 from authority_dsl.diagnostics import closest, did_you_mean
 
 from .test_decide import ROOT
@@ -74,3 +77,24 @@ def test_closest_on_misspelt_names_of_the_example_laws() -> None:
                 assert closest(typo, set(known)) == expected(typo, known), typo
     assert did_you_mean("terorism", ["terrorism", "espionage"]) == "did you mean `terrorism`?"
     assert did_you_mean("xyz", ["terrorism"]) is None
+
+
+@pytest.mark.parametrize(("comment", "allows"), [
+    ("# allow: unused", True),
+    ("#allow:unused", True),
+    ("  #   allow: mixed-script, unused  (kept for the annex)", True),
+    ("threat other  # allow: unused", True),
+    ("# we do not allow: unused threats here", False),
+    ("# TODO allow: unused", False),
+    ("## allow: unused", False),
+    ('threat other { description: "not # allow: unused" }', False),
+    ('threat other { description: "say \\"hi\\"" } # allow: unused', True),
+])
+def test_only_an_allow_directive_allows(comment: str, allows: bool, tmp_path: Path) -> None:
+    """A comment whose text begins with `allow:` is a directive; prose that mentions it is not,
+    nor is a `#` inside a string."""
+    declaration = comment if comment.startswith("threat") else f"{comment}\nthreat other"
+    spec = tmp_path / "law.auth"
+    spec.write_text(f'law "x" {{}}\n{declaration}\n', "utf-8")
+    codes = [d.code for d in check_file(spec)]
+    assert codes == ([] if allows else ["unused"])

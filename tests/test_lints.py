@@ -1,6 +1,6 @@
 """Drafting lints: technology words, ungranted capabilities, powers that never apply or are
 shadowed, the safeguard ladder; reported by `authority lint` and `authority check`, also as
-SARIF."""
+SARIF, and acknowledged with `# allow: CODE` like the checker's warnings."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from pathlib import Path
 import attrs
 import jsonschema  # type: ignore[import-untyped]
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from authority_dsl.analysis.lints import (
     Lexicon,
@@ -19,11 +21,14 @@ from authority_dsl.analysis.lints import (
     lint_law,
     load_lexicon,
     powers_never_applying,
+    shadowed_powers,
 )
 from authority_dsl.checker import load_law
 from authority_dsl.cli import main
+from authority_dsl.diagnostics import NO_SPAN, Diagnostic, DiagnosticError, warning
 from authority_dsl.durations import Validity, parse_duration
 from authority_dsl.model import Law
+from tests.lawgen import GenLaw, build, laws, scratch_dir
 from tests.test_verify import FIXTURES, SPECS
 
 LINTS = FIXTURES / "lints.auth"
@@ -206,3 +211,143 @@ def test_sarif(capsys: pytest.CaptureFixture[str]) -> None:
     assert location["region"]["startLine"] == 63
     assert main(["lint", str(LINTS), "--format", "sarif"]) == 0
     assert json.loads(capsys.readouterr().out)["runs"][0]["results"]
+
+
+# ---- allowing a lint warning ------------------------------------------------------------------
+
+HACK = """law "x" {}
+threat t
+# allow: technology-word
+capability hack {
+    description: "Hack into a smartphone"
+    intrusion: 2
+}
+safeguard judge
+power p { threats: t capabilities: hack requires: judge }
+power q { # allow: power-shadowed
+    threats: t capabilities: hack requires: judge
+}
+"""
+
+
+@pytest.mark.parametrize("verb", ["check", "lint"])
+def test_allow_silences_lint_warnings(verb: str, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "hack.auth"
+    spec.write_text(HACK, "utf-8")
+    assert main([verb, str(spec), "--strict", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["diagnostics"] == []
+    # Without the directives the same law fails: the name, the description and the shadow.
+    spec.write_text(HACK.replace("# allow:", "# noted:"), "utf-8")
+    assert main([verb, str(spec), "--strict", "--format", "json"]) == 1
+    found = [(d["code"], d["line"]) for d in json.loads(capsys.readouterr().out)["diagnostics"]]
+    assert found == [("technology-word", 4), ("technology-word", 5), ("power-shadowed", 10)]
+
+
+def test_allow_one_code_leaves_the_others(tmp_path: Path) -> None:
+    spec = tmp_path / "hack.auth"
+    spec.write_text(HACK.replace("# allow: technology-word", "# allow: unused"), "utf-8")
+    law, _ = load_law(spec)
+    assert law is not None
+    assert [d.code for d in lint_law(law)] == ["technology-word", "technology-word"]
+
+
+# ---- files without a law ----------------------------------------------------------------------
+
+
+def test_lint_refuses_an_empty_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.auth"
+    empty.write_text("# nothing yet\n", "utf-8")
+    assert main(["lint", str(empty)]) == 1  # as `check` does
+    err = capsys.readouterr().err
+    assert f"{empty}:1:1: error[file-kind]: file is empty" in err
+
+
+@pytest.mark.parametrize("text", ["threat t\n", 'register "r" {}\ntechnique k -> c\n'])
+def test_lint_notes_a_file_without_a_law(text: str, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    plain = tmp_path / "plain.auth"
+    plain.write_text(text, "utf-8")
+    assert main(["lint", str(plain), "--strict"]) == 0  # `check` accepts the file too
+    err = capsys.readouterr().err
+    assert f"{plain}: note: no law to lint" in err and "0 laws linted" in err
+    assert main(["lint", str(plain), str(LINTS), "--format", "json"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["warnings"] == 9 and "note: no law to lint" in out.err
+
+
+# ---- lexicon files ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("term", ["*", "**", "-*", "_", "."])
+def test_lexicon_term_without_letters_is_refused(term: str, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(DiagnosticError) as caught:
+        Lexicon.parse(f"cable\n\n  {term}\n", "words.txt")
+    (diag,) = caught.value.diagnostics
+    assert (diag.span.file, diag.span.line, diag.span.column) == ("words.txt", 3, 3)
+    assert f"term `{term}` has no letter or digit" in diag.message
+    lexicon = tmp_path / "words.txt"
+    lexicon.write_text(f"cable\n{term}\n", "utf-8")
+    for verb in ("check", "lint"):
+        assert main([verb, str(LINTS), "--lexicon", str(lexicon)]) == 1
+        err = capsys.readouterr().err
+        assert f"error: {lexicon}:2:1: lexicon: term `{term}`" in err
+
+
+def test_lexicon_of_invalid_utf8_is_located(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    lexicon = tmp_path / "words.txt"
+    lexicon.write_bytes(b"cable\nka\xffbel\n")
+    for verb in ("check", "lint"):
+        assert main([verb, str(LINTS), "--lexicon", str(lexicon)]) == 1
+        err = capsys.readouterr().err
+        assert f"error: {lexicon}:2:3: lexicon: invalid UTF-8 byte 0xff" in err
+        assert "codec" not in err and "Traceback" not in err
+
+
+# ---- shadowed powers, grouped by their terms --------------------------------------------------
+
+
+def _shadowed_pairwise(law: Law) -> list[Diagnostic]:
+    """`shadowed_powers` as first written, comparing every pair of powers: what the grouped
+    search must agree with."""
+    out = []
+    for p in law.powers:
+        for q in law.powers:
+            if q is p or not dominates(q, p, law):
+                continue
+            if dominates(p, q, law) and p.name < q.name:
+                continue
+            out.append(warning("power-shadowed", f"power `{p.name}` is shadowed by power "
+                               f"`{q.name}`", law.spans.get(p.name, NO_SPAN)))
+            break
+    return out
+
+
+def _messages(diags: list[Diagnostic]) -> list[tuple[str, int]]:
+    return [(d.message, d.span.line) for d in diags]
+
+
+@pytest.mark.parametrize("spec", [*SPECS, LINTS])
+def test_shadowed_powers_of_the_examples_are_unchanged(spec: Path) -> None:
+    law, _ = load_law(spec)
+    assert law is not None
+    assert _messages(list(shadowed_powers(law))) == _messages(_shadowed_pairwise(law))
+
+
+TMP = scratch_dir("authority-lints-")
+
+
+@given(laws(min_powers=1, max_powers=4, prohibitions=False), st.data())
+def test_shadowed_powers_agree_with_the_pairwise_search(gen: GenLaw, data: st.DataObject) -> None:
+    """Copies of the powers under other names, in any order: equivalent powers in numbers,
+    where the names' order and the law's order disagree."""
+    law = build(gen, TMP)
+    copies = data.draw(st.lists(st.tuples(st.sampled_from(law.powers), st.integers(0, 99)),
+                                max_size=12))
+    powers = [*law.powers, *(attrs.evolve(p, name=f"{p.name}_{n}") for p, n in copies)]
+    unique = list({p.name: p for p in powers}.values())
+    order = data.draw(st.permutations(unique))
+    changed = attrs.evolve(law, powers=tuple(order))
+    assert _messages(list(shadowed_powers(changed))) == _messages(_shadowed_pairwise(changed))

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from importlib import resources
@@ -20,12 +22,14 @@ from pathlib import Path
 import attrs
 from msgspec.structs import replace
 
+from ..checker import allowed
 from ..decision import DENIED, PERMITTED
-from ..diagnostics import NO_SPAN, Diagnostic, Span, sort_key, warning
+from ..diagnostics import NO_SPAN, Diagnostic, DiagnosticError, Span, error, sort_key, warning
 from ..durations import Duration, Unit, Validity
 from ..engine import compile_law
 from ..model import ConditionalDef, Law, PowerDef
 from ..operation import Approval, Operation
+from ..source import read_source
 from .space import Space
 
 LINT_CODES = ("technology-word", "capability-not-granted", "power-never-applies",
@@ -42,10 +46,23 @@ class Lexicon:
     patterns: tuple[re.Pattern[str], ...] = attrs.field(eq=False, repr=False)
 
     @staticmethod
-    def parse(text: str) -> Lexicon:
-        terms = tuple(line.strip() for line in text.splitlines()
-                      if line.strip() and not line.strip().startswith("#"))
-        return Lexicon(terms, tuple(_pattern(t) for t in terms))
+    def parse(text: str, file: str = "<lexicon>") -> Lexicon:
+        """Raises DiagnosticError, located, for a term with no letter or digit: `*` or `-`
+        would match every word, and even an empty description; `.` every full stop."""
+        terms: list[str] = []
+        for number, line in enumerate(text.splitlines(), 1):
+            term = line.strip()
+            if not term or term.startswith("#"):
+                continue
+            if not any(c.isalnum() for c in term):
+                column = line.index(term) + 1
+                raise DiagnosticError([error(
+                    "bad-lexicon", f"term `{term}` has no letter or digit: it would "
+                    "match any word, or punctuation, or a missing description",
+                    Span(file, number, column, number, column + len(term)),
+                    "remove the line, or write the word before the `*`")])
+            terms.append(term)
+        return Lexicon(tuple(terms), tuple(_pattern(t) for t in terms))
 
     def find(self, text: str) -> Iterator[tuple[int, str]]:
         """(offset, word as written) of every technology word in `text`."""
@@ -54,8 +71,13 @@ class Lexicon:
                 yield match.start(), match.group(0)
 
 
+def _parts(term: str) -> list[str]:
+    """The words of a term, without its wildcard and separators."""
+    return [p for p in re.split(r"[\s_\-]+", term.rstrip("*")) if p]
+
+
 def _pattern(term: str) -> re.Pattern[str]:
-    parts = [re.escape(p) for p in re.split(r"[\s_\-]+", term.rstrip("*")) if p]
+    parts = [re.escape(p) for p in _parts(term)]
     body = r"[\s_\-]?".join(parts)
     ending = r"[A-Za-z0-9]*" if term.endswith("*") else r"(?:s|es|en|'s)?"
     return re.compile(_EDGE + body + ending + _END, re.IGNORECASE)
@@ -63,25 +85,45 @@ def _pattern(term: str) -> re.Pattern[str]:
 
 def default_lexicon() -> Lexicon:
     text = resources.files("authority_dsl.analysis").joinpath("tech_lexicon.txt")
-    return Lexicon.parse(text.read_text("utf-8"))
+    return Lexicon.parse(text.read_text("utf-8"), "tech_lexicon.txt")
 
 
 def load_lexicon(path: str | Path) -> Lexicon:
-    """A lexicon file in the format of tech_lexicon.txt; raises OSError or UnicodeError."""
-    return Lexicon.parse(Path(path).read_text("utf-8"))
+    """A lexicon file in the format of tech_lexicon.txt; raises DiagnosticError, located (a
+    file that cannot be read, invalid UTF-8, a term that would match everything)."""
+    return Lexicon.parse(read_source(path), str(path))
 
 
 def lint_law(law: Law, lexicon: Lexicon | None = None) -> list[Diagnostic]:
-    """Every lint warning for a law that checked without errors."""
-    out = [*technology_words(law, lexicon or default_lexicon()), *capabilities_not_granted(law),
-           *powers_never_applying(law), *shadowed_powers(law), *safeguard_ladder(law)]
-    return sorted(out, key=sort_key)
+    """Every lint warning for a law that checked without errors, less those the drafters have
+    acknowledged with `# allow: CODE`, as for the checker's warnings. The law keeps no source
+    text, so its files are read again for the directives."""
+    anchors: dict[Diagnostic, Span] = {}
+    out = [*technology_words(law, lexicon or default_lexicon(), anchors),
+           *capabilities_not_granted(law), *powers_never_applying(law), *shadowed_powers(law),
+           *safeguard_ladder(law)]
+    return sorted(allowed(out, _texts(law), anchors), key=sort_key)
+
+
+def _texts(law: Law) -> dict[str, str]:
+    """The text of each file of the law that can still be read."""
+    texts = {}
+    for file in law.files:
+        try:
+            texts[file] = read_source(file)
+        except DiagnosticError:
+            continue
+    return texts
 
 
 # ---- technology words -------------------------------------------------------------------------
 
 
-def technology_words(law: Law, lexicon: Lexicon) -> Iterator[Diagnostic]:
+def technology_words(law: Law, lexicon: Lexicon,
+                     anchors: dict[Diagnostic, Span] | None = None) -> Iterator[Diagnostic]:
+    """Technology words in names and descriptions. A word in a description is pointed at where
+    it is written; `anchors` (when given) records the declaration it belongs to, where an
+    `# allow:` directive for it is looked for too."""
     declarations: list[tuple[str, str, str | None]] = []
     declarations += [("threat", t.name, t.description) for t in law.threats.values()]
     declarations += [("capability", c.name, c.description) for c in law.capabilities.values()]
@@ -99,8 +141,11 @@ def technology_words(law: Law, lexicon: Lexicon) -> Iterator[Diagnostic]:
             if word.lower() in seen:
                 continue
             seen.add(word.lower())
-            yield warning("technology-word", f"the description of {kind} `{name}` names a "
-                          f"technology: `{word}`", _word_span(span, word), help_text)
+            found = warning("technology-word", f"the description of {kind} `{name}` names a "
+                            f"technology: `{word}`", _word_span(span, word), help_text)
+            if anchors is not None:
+                anchors[found] = span
+            yield found
 
 
 def _word_span(decl: Span, word: str) -> Span:
@@ -230,19 +275,63 @@ def dominates(q: PowerDef, p: PowerDef, law: Law) -> bool:
             and _at_least(q.retention, p.retention))
 
 
+def _terms(p: PowerDef) -> tuple[object, ...]:
+    """Everything `dominates` reads of a power: two powers with the same terms dominate, and are
+    dominated by, the same powers."""
+    clauses = tuple((c.condition, c.requires) for c in p.conditionals)
+    return (p.threats, p.capabilities, p.valid, p.requires, clauses, p.max_duration, p.retention)
+
+
 def shadowed_powers(law: Law) -> Iterator[Diagnostic]:
-    for p in law.powers:
-        for q in law.powers:
-            if q is p or not dominates(q, p, law):
+    """Each power another power dominates, named with the first such power in the law's order;
+    of two equivalent powers (each dominates the other) only the later name is reported.
+
+    Dominance depends on a power's terms, not its name, so it is decided once per pair of
+    distinct terms rather than per pair of powers: a law of many alike powers stays near linear
+    instead of quadratic. Among the powers equivalent to one, the first in the law's order with
+    an earlier name is found by bisecting their names. Power names are unique in a checked law."""
+    groups: dict[tuple[object, ...], list[int]] = {}  # terms -> positions in the law, in order
+    for i, power in enumerate(law.powers):
+        groups.setdefault(_terms(power), []).append(i)
+    members = list(groups.values())
+    alike = [law.powers[positions[0]] for positions in members]
+    by_name = [_earliest_by_name(law, positions) for positions in members]
+    shadow: dict[int, int] = {}  # position of a shadowed power -> position of the first shadow
+    for g, positions in enumerate(members):
+        p = alike[g]
+        stronger: int | None = None  # the first power that dominates these and is not dominated
+        equivalent: list[int] = []  # the groups that dominate these and are dominated by them
+        for h, q in enumerate(alike):
+            if not dominates(q, p, law):
                 continue
-            if dominates(p, q, law) and p.name < q.name:
-                continue  # two equivalent powers: report the later name once
-            yield warning("power-shadowed", f"power `{p.name}` is shadowed by power `{q.name}`",
-                          law.spans.get(p.name, NO_SPAN),
-                          f"`{q.name}` grants the same capabilities for the same threats with no "
-                          "more requirements and limits at least as generous, so "
-                          f"`{p.name}` never changes a decision")
-            break
+            if h != g and not dominates(p, q, law):
+                stronger = members[h][0] if stronger is None else min(stronger, members[h][0])
+            else:
+                equivalent.append(h)
+        for i in positions:
+            name = law.powers[i].name
+            best = stronger
+            for h in equivalent:
+                names, earliest = by_name[h]
+                before = bisect.bisect_left(names, name)  # how many are named before this one
+                if before and (best is None or earliest[before - 1] < best):
+                    best = earliest[before - 1]
+            if best is not None:
+                shadow[i] = best
+    for i in sorted(shadow):
+        p, q = law.powers[i], law.powers[shadow[i]]
+        yield warning("power-shadowed", f"power `{p.name}` is shadowed by power `{q.name}`",
+                      law.spans.get(p.name, NO_SPAN),
+                      f"`{q.name}` grants the same capabilities for the same threats with no "
+                      "more requirements and limits at least as generous, so "
+                      f"`{p.name}` never changes a decision")
+
+
+def _earliest_by_name(law: Law, positions: list[int]) -> tuple[list[str], list[int]]:
+    """The names of the powers at `positions`, sorted, and for each k the first position in the
+    law among the powers with the first k + 1 of those names."""
+    ordered = sorted(positions, key=lambda i: law.powers[i].name)
+    return [law.powers[i].name for i in ordered], list(itertools.accumulate(ordered, min))
 
 
 # ---- the safeguard ladder ---------------------------------------------------------------------

@@ -20,22 +20,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..checker import check_file
+    from ..checker import check_any
     from ..render import stderr_console
     from .common import report_diagnostics
-    from .lint import LexiconError, lexicon_from, lint_file
+    from .lint import LexiconError, lexicon_from
 
     try:
         lexicon = None if args.no_lint else lexicon_from(args.lexicon)
     except LexiconError as exc:
-        stderr_console().print(f"error: {exc}", highlight=False, markup=False)
+        stderr_console().print(f"error: {exc}", highlight=False, markup=False,
+                               soft_wrap=True)
         return 1
+    from ..analysis.lints import lint_law
+
     all_diags = []
     for spec in args.specs:
-        diags = check_file(spec)
+        law, diags = check_any(spec)
         all_diags.extend(diags)
-        if lexicon is not None and not any(d.is_error for d in diags):
-            all_diags.extend(lint_file(spec, lexicon))
+        if lexicon is not None and law is not None:  # a law without errors
+            all_diags.extend(lint_law(law, lexicon))
     files = len(args.specs)
     errors = report_diagnostics(all_diags, args.format, stderr_console(),
                                 f"{files} file{'s' * (files != 1)} checked")

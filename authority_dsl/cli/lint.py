@@ -14,7 +14,7 @@ HELP = "drafting lints for laws: technology words, unreachable or shadowed power
 
 
 class LexiconError(Exception):
-    """A lexicon file that cannot be read."""
+    """A lexicon file that cannot be used; the message says where."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -30,36 +30,32 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def lexicon_from(path: str | None) -> Lexicon:
     """The built-in lexicon, or the one in `path`; raises LexiconError."""
     from ..analysis.lints import default_lexicon, load_lexicon
+    from ..diagnostics import DiagnosticError
 
     if path is None:
         return default_lexicon()
     try:
         return load_lexicon(path)
-    except (OSError, UnicodeError) as exc:
-        raise LexiconError(f"cannot read lexicon `{path}`: "
-                           f"{getattr(exc, 'strerror', None) or exc}") from None
+    except DiagnosticError as exc:
+        first = exc.diagnostics[0]
+        raise LexiconError(f"{first.span}: lexicon: {first.message}") from None
 
 
-def lint_file(path: str, lexicon: Lexicon) -> list[Diagnostic]:
-    """The lint warnings for a law file that checks without errors ([] for other files)."""
-    from ..analysis.lints import lint_law
-    from ..checker import load_law
-
-    law, _ = load_law(path)
-    return lint_law(law, lexicon) if law is not None else []
-
-
-def _is_law(path: str) -> bool:
-    """True unless the file parses and holds no law header (a register or cases)."""
+def _without_law(path: str) -> list[Diagnostic] | None:
+    """None for a law, or for a file whose load will say what is wrong with it. For any other
+    file the errors `authority check` finds in it (an empty file is one), or [] for a sound
+    register, vocabulary or file of cases: there is no law in it to lint."""
     from ..ast import Law
-    from ..checker import load_module
+    from ..checker import check_file, load_module
     from ..diagnostics import DiagnosticError
 
     try:
         module = load_module(path)
     except DiagnosticError:
-        return True  # let the load report the problem
-    return any(isinstance(item, Law) for item in module.items)
+        return None
+    if any(isinstance(item, Law) for item in module.items):
+        return None
+    return [d for d in check_file(path) if d.is_error]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,15 +67,21 @@ def run(args: argparse.Namespace) -> int:
     try:
         lexicon = lexicon_from(args.lexicon)
     except LexiconError as exc:
-        console.print(f"error: {exc}", highlight=False, markup=False)
+        console.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
         return 1
     from ..analysis.lints import lint_law
 
     all_diags: list[Diagnostic] = []
     laws = 0
     for spec in args.specs:
-        if not _is_law(spec):
-            continue  # a technique register or a file of cases: nothing to lint
+        plain = _without_law(spec)
+        if plain is not None:
+            all_diags.extend(plain)
+            if not plain:  # not an error, as `check` accepts the file, but not silent either
+                console.print(f"{spec}: note: no law to lint: the file has no "
+                              '`law "title" { ... }` header', highlight=False, markup=False,
+                              soft_wrap=True)
+            continue
         laws += 1
         law, diags = load_law(spec)
         if law is None:
