@@ -5,6 +5,7 @@ The only module (with the REPL) that imports rich; everything below it returns p
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -20,17 +21,30 @@ _STYLE = {"error": "bold red", "warning": "bold yellow"}
 VERDICT_STYLE = {"permitted": "bold green", "requires": "bold yellow", "denied": "bold red"}
 
 
+def _read_source(file: str) -> str | None:
+    try:
+        p = Path(file)
+        if not p.is_file() or p.stat().st_size > 8 * 1024 * 1024:
+            return None
+        return p.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+@functools.lru_cache(maxsize=16)
+def _lines(text: str) -> list[str]:
+    """The lines of a source, split once for all the diagnostics shown in it (a string keeps
+    its hash: looking the same text up again is quick)."""
+    return text.splitlines()
+
+
 def _source_line(file: str, line: int, sources: Mapping[str, str]) -> str | None:
     text = sources.get(file)
     if text is None:
-        try:
-            p = Path(file)
-            if not p.is_file() or p.stat().st_size > 8 * 1024 * 1024:
-                return None
-            text = p.read_bytes().decode("utf-8", errors="replace")
-        except OSError:
+        text = _read_source(file)
+        if text is None:
             return None
-    lines = text.splitlines()
+    lines = _lines(text)
     return lines[line - 1] if 0 < line <= len(lines) else None
 
 
@@ -64,8 +78,14 @@ def diagnostic_text(d: Diagnostic, sources: Mapping[str, str] | None = None) -> 
 
 def print_diagnostics(console: Console, diags: Iterable[Diagnostic],
                       sources: Mapping[str, str] | None = None) -> None:
+    known = dict(sources or {})  # each file read once, however many diagnostics it has
     for d in diags:
-        console.print(diagnostic_text(d, sources), end="", highlight=False, soft_wrap=True)
+        file = d.span.file
+        if file not in known:
+            text = _read_source(file)
+            if text is not None:
+                known[file] = text
+        console.print(diagnostic_text(d, known), end="", highlight=False, soft_wrap=True)
 
 
 def decision_renderables(decision: Decision, *, trace: bool = True) -> list[object]:
