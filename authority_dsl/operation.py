@@ -475,15 +475,17 @@ def _bool(value: object, path: str) -> bool:
 
 
 def _date(value: object, path: str) -> dt.date:
+    text = _text(value, path)  # its error has its path already
     try:
-        return parse_date(_text(value, path))
+        return parse_date(text)
     except ValueError as exc:
         raise OperationError(path, str(exc)) from None
 
 
 def _duration(value: object, path: str) -> Duration:
+    text = _text(value, path)  # its error has its path already
     try:
-        return parse_duration(_text(value, path))
+        return parse_duration(text)
     except ValueError as exc:
         raise OperationError(path, str(exc)) from None
 

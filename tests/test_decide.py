@@ -277,3 +277,20 @@ def test_limits_that_end_past_the_year_9999_are_decided_exactly(
     result = run("decide", str(spec), "-", "--json", stdin=json.dumps(value))
     assert "Traceback" not in result.stderr
     assert json.loads(result.stdout)["verdict"] == verdict
+
+
+def test_a_wrong_type_names_its_path_once_and_a_second_block_is_located(
+        tmp_path: Path) -> None:
+    spec = str(ROOT / "specs" / "wiv_threat_draft.auth")
+    for field in ("duration", "retention", "date"):
+        result = run("decide", spec, "-", stdin=json.dumps(
+            {"id": "x", "date": "2028-01-01", field: 3}))
+        assert result.returncode == 1
+        assert result.stderr.count(f"$.{field}") == 1, result.stderr
+    two = tmp_path / "two.auth"
+    two.write_text("operation a {\n    date: 2028-01-01\n}\noperation b {\n"
+                   "    date: 2028-01-01\n}\n")
+    result = run("decide", spec, str(two))
+    assert result.returncode == 1
+    said = " ".join(result.stderr.split())  # as wrapped to the terminal's width
+    assert f"{two}:4:" in said and "a second `operation` block" in said

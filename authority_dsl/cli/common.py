@@ -104,9 +104,12 @@ def read_operation(source: str) -> Operation:
             d = exc.diagnostics[0]
             raise OperationInputError(f"{d.span}: {d.message}") from None
         ops = [i for i in module.items if isinstance(i, OperationSpec)]
-        if len(ops) != 1:
-            raise OperationInputError(f"{name}: expected exactly one `operation` block, "
-                                      f"found {len(ops)}")
+        if not ops:
+            raise OperationInputError(f"{name}: no `operation` block: the file describes no "
+                                      "operation")
+        if len(ops) > 1:
+            raise OperationInputError(f"{ops[1].span}: a second `operation` block; give one "
+                                      "operation per file")
         try:
             return from_spec(ops[0])
         except OperationError as exc:
