@@ -138,10 +138,16 @@ def stderr_console() -> Console:
 
 class _StdoutConsole(Console):
     def on_broken_pipe(self) -> None:
-        """A reader that stops early (`| head`) ends the output, not in an error: rich would exit
-        with status 1; the BrokenPipeError goes up to `cli.main`, which exits 0."""
+        """A reader that stops early (`| head`) ends the output, not the command (rich would exit
+        with status 1): the rest goes nowhere, and the command ends with its own status (a
+        verdict, a failed case)."""
+        import os
+        import sys
+
         self.quiet = True
-        raise BrokenPipeError
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def stdout_console(*, soft_wrap: bool = False) -> Console:

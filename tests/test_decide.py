@@ -195,10 +195,14 @@ def test_lone_surrogate_in_an_operation_is_a_clear_error(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("extra", [[], ["--json"]])
-def test_a_reader_that_stops_early_is_not_an_error(extra: list[str]) -> None:
+@pytest.mark.parametrize(("name", "code"), [("permitted-hack-terrorism", 0),
+                                            ("denied-unknown-technique", 3)])
+def test_a_reader_that_stops_early_leaves_the_verdicts_status(extra: list[str], name: str,
+                                                              code: int) -> None:
     """`authority decide ... | head -1`: the pipe closes before the decision is written; the
-    command exits 0, quietly (rich alone would exit 1)."""
-    path = ROOT / "specs/operations/wiv_threat_draft/permitted-hack-terrorism.json"
+    command exits quietly with the verdict's status (0 only for permitted: rich alone would
+    exit 1, and 0 for any verdict would read as permitted)."""
+    path = ROOT / f"specs/operations/wiv_threat_draft/{name}.json"
     proc = subprocess.Popen(
         [sys.executable, "-m", "authority_dsl", "decide", str(spec_for(path)), str(path), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -207,7 +211,7 @@ def test_a_reader_that_stops_early_is_not_an_error(extra: list[str]) -> None:
     proc.stdout.close()  # before the law is even loaded
     with proc.stderr:
         stderr = proc.stderr.read()
-    assert proc.wait(timeout=60) == 0
+    assert proc.wait(timeout=60) == code
     assert stderr == b""
 
 

@@ -1,7 +1,8 @@
 """The `authority` command: one module per verb, each a thin layer over the pipeline.
 
 Exit codes: 0 ok / permitted, 1 user error (bad spec, bad input), 2 usage error,
-3 a decision other than permitted (`decide`) or a failed case (`test`).
+3 a decision other than permitted (`decide`) or a failed case (`test`); a reader that stops early
+(`| head`) leaves the status of what was done, or 141 if the command had to stop before it was done.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="authority",
         description="Write laws that grant powers by threat, and check operations against them.",
         epilog="exit codes: 0 ok or permitted, 1 bad spec or input, 2 usage error, "
-        "3 a decision other than permitted or a failed case",
+        "3 a decision other than permitted or a failed case, 141 its reader stopped (| head) "
+        "before it was done",
     )
     parser.add_argument("--version", action=_Version, help="show the version and the build "
                         "(which modules run compiled) and exit")
@@ -80,23 +82,36 @@ def _standard_streams() -> None:
             setattr(sys, name, open(fd, "w", encoding="utf-8", closefd=False))  # noqa: SIM115
 
 
+def discard_stdout() -> None:
+    """The reader stopped early (`| head`): what is left of the output goes nowhere, also what
+    the interpreter would flush on exit, which would otherwise fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+# The status of a command whose reader stopped before it was done (128 + SIGPIPE, as a shell
+# reports a command that SIGPIPE ended): not 0, which would read as "permitted" or "all decided".
+EXIT_READER_GONE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     _standard_streams()
     try:
         # Inside: a Ctrl-C while the commands' modules load is an interruption like any other.
         args = build_parser().parse_args(argv)
         code = int(args._module.run(args))
-        sys.stdout.flush()  # here, where a reader that stopped early is caught
+        try:
+            sys.stdout.flush()  # a reader that stopped early, once the command is done
+        except BrokenPipeError:
+            discard_stdout()  # the result was reached: its status stands (a verdict, a failure)
         return code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        # The reader stopped early (`| head`): what is left of the output goes nowhere, also
-        # what the interpreter would flush on exit, which would otherwise fail again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
+        discard_stdout()  # stopped before it was done
+        return EXIT_READER_GONE
 
 
 def entry() -> None:

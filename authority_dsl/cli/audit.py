@@ -39,7 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.epilog = ("exit codes: 0 every line decided, 1 some lines were error records (all lines "
                 "were still processed) or bad spec or file, 2 usage error, 130 interrupted "
                 "(Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP): a stopped run's "
-                "output ends with a whole line")
+                "output ends with a whole line; 141 the reader of the output stopped early")
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="one or more versions of the law (SPEC, .auth), then the operations "
                    "(OPERATIONS.jsonl, JSON Lines; - for stdin)")
