@@ -33,9 +33,10 @@ def _read_source(file: str) -> str | None:
 
 @functools.lru_cache(maxsize=16)
 def _lines(text: str) -> list[str]:
-    """The lines of a source, split once for all the diagnostics shown in it (a string keeps
-    its hash: looking the same text up again is quick)."""
-    return text.splitlines()
+    """The lines of a source as the parser counts them (at each line feed; `str.splitlines`
+    would also split at U+2028 and other characters), split once for all the diagnostics shown
+    in it (a string keeps its hash: looking the same text up again is quick)."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
 
 
 def _source_line(file: str, line: int, sources: Mapping[str, str]) -> str | None:
@@ -48,6 +49,21 @@ def _source_line(file: str, line: int, sources: Mapping[str, str]) -> str | None
     return lines[line - 1] if 0 < line <= len(lines) else None
 
 
+def _visible(line: str) -> str:
+    """A source line as a terminal may show it: control and format characters (a NUL, an
+    escape sequence, a bidirectional override that would reorder what is shown, a zero-width
+    space) each become U+FFFD, one character for one, so the caret stays under its column."""
+    if line.isprintable():
+        return line
+    import unicodedata
+
+    return "".join(c if c == "\t" or unicodedata.category(c) not in _HIDDEN else "\ufffd"
+                   for c in line)
+
+
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
 def diagnostic_text(d: Diagnostic, sources: Mapping[str, str] | None = None) -> Text:
     """`file:line:col: error[code]: message`, the source line, a caret underline, help."""
     sev = d.severity.value
@@ -57,7 +73,7 @@ def diagnostic_text(d: Diagnostic, sources: Mapping[str, str] | None = None) -> 
     out.append(f": {d.message}\n")
     src = _source_line(d.span.file, d.span.line, sources or {})
     if src is not None:
-        shown = src if len(src) <= 200 else src[:200] + "…"
+        shown = _visible(src if len(src) <= 200 else src[:200] + "…")
         gutter = f"{d.span.line} | "
         out.append(gutter, style="blue")
         out.append(shown.expandtabs(4) + "\n")

@@ -98,3 +98,22 @@ def test_only_an_allow_directive_allows(comment: str, allows: bool, tmp_path: Pa
     spec.write_text(f'law "x" {{}}\n{declaration}\n', "utf-8")
     codes = [d.code for d in check_file(spec)]
     assert codes == ([] if allows else ["unused"])
+
+
+@pytest.mark.parametrize("hidden", ["\x00", "\x1b[2J", "\u202e", "\u200b", "\u2028"])
+def test_the_source_line_shown_hides_nothing_and_keeps_the_caret(hidden: str) -> None:
+    """A control or format character in the quoted line (a NUL, an escape sequence that would
+    act on the terminal, a bidirectional override that would reorder the line) is shown as
+    U+FFFD, one for one, so the caret stays under the column it names."""
+    from authority_dsl.diagnostics import Diagnostic, Severity, Span
+    from authority_dsl.render import diagnostic_text
+
+    line = f'  version: "a{hidden}b" zz'
+    column = line.index("zz") + 1
+    d = Diagnostic(Severity.ERROR, "syntax-error", "unexpected name",
+                   Span("x.auth", 1, column, 1, column + 2))
+    text = diagnostic_text(d, {"x.auth": line + "\n"}).plain
+    shown, caret = text.splitlines()[1:3]
+    assert shown.isprintable()
+    assert shown.count("\ufffd") == sum(not c.isprintable() for c in hidden)
+    assert caret.index("^") == shown.index("zz")
