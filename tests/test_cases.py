@@ -358,6 +358,12 @@ def test_cli_fail_under_prints_the_coverage_on_the_right_side(
     assert "coverage 11.8% (2 of 17 provisions)" in out and "below" not in out
     assert main(["test", str(LAW), str(one_case)]) == 0
     assert "coverage 11.8% (2 of 17 provisions)" in capsys.readouterr().out
+    # The JSON says what the comparison found, as the exit status does.
+    for threshold, below in (("11.8", True), ("11.76", False)):
+        code = main(["test", str(LAW), str(one_case), "--fail-under", threshold, "--json"])
+        report = json.loads(capsys.readouterr().out)
+        assert (code == 3, report["below_fail_under"]) == (below, below)
+        assert report["coverage"]["percent"] == 11.76
 
 
 # ---- the example specs ------------------------------------------------------------------------
