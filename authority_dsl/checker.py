@@ -94,6 +94,10 @@ def load_with_imports(path: str | Path) -> tuple[Loaded | None, list[Diagnostic]
             diags.append(error("unknown-name", f"imported file `{item.path}` not found",
                                item.span))
             return
+        if target.is_dir():  # said at the import, which is what to change
+            diags.append(error("bad-source", f"import `{item.path}` names a folder, not a file",
+                               item.span, "import each .auth file of it by its name"))
+            return
         visit(target, shown, stack)
 
     ok = visit(root, str(path), ())

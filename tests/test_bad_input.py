@@ -161,3 +161,13 @@ def test_a_closed_standard_output_is_no_traceback(tmp_path: Path) -> None:
     assert len(out.read_bytes().splitlines()) == 1
     result = closed("check", str(tmp_path / "missing.auth"))
     assert result.returncode == 1 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("target", ["sub", "."])
+def test_an_import_of_a_folder_is_located_at_the_import(tmp_path: Path, target: str) -> None:
+    (tmp_path / "sub").mkdir()
+    spec = tmp_path / "law.auth"
+    spec.write_text(f'import "{target}"\nlaw "x" {{\n    id: "x"\n}}\n')
+    result = run("check", str(spec))
+    assert result.returncode == 1
+    assert f"{spec}:1:8: error[bad-source]: import `{target}` names a folder" in result.stderr

@@ -298,3 +298,10 @@ def test_a_wrong_type_names_its_path_once_and_a_second_block_is_located(
     assert result.returncode == 1
     said = " ".join(result.stderr.split())  # as wrapped to the terminal's width
     assert f"{two}:4:" in said and "a second `operation` block" in said
+
+
+@pytest.mark.parametrize("text", ['"x"', "5", "true", "null"])
+def test_a_json_value_that_is_not_an_object_is_said_to_be_so(text: str) -> None:
+    result = run("decide", str(ROOT / "specs" / "wiv_threat_draft.auth"), "-", stdin=text)
+    assert result.returncode == 1
+    assert "$: expected an object, got" in " ".join(result.stderr.split())

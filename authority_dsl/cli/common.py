@@ -77,6 +77,18 @@ def load_law_or_report(spec: str, console: Console) -> Law | None:
     return law
 
 
+def _json(text: str) -> bool:
+    """Whether the text is a JSON value (a string, a number...: then refused as not an
+    operation, rather than read as the language)."""
+    import json
+
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
 class OperationInputError(Exception):
     """An operation that cannot be read; the message says where."""
 
@@ -94,7 +106,7 @@ def read_operation(source: str) -> Operation:
     except DiagnosticError as exc:
         d = exc.diagnostics[0]
         raise OperationInputError(f"{d.span}: {d.message}") from None
-    if source.endswith(".auth") or (text.lstrip()[:1] not in ("{", "[", "")):
+    if source.endswith(".auth") or not (text.lstrip()[:1] in ("{", "[", "") or _json(text)):
         from ..ast import OperationSpec
         from ..parser import parse
 
