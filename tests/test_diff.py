@@ -285,3 +285,19 @@ def test_the_last_day_of_the_calendar(tmp_path: Path,
     groups = json.loads(capsys.readouterr().out)["semantic"]["groups"]
     assert any(g["kind"] == "limit changed" and g["example"]["date"] == "9999-12-31"
                for g in groups), groups
+
+
+def test_given_dates_are_the_only_ones_a_diff_speaks_of(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`--date` compares those days alone, in any order (0001-01-01 too), and the summary of
+    the days when only one law is in force names them, not a span between them."""
+    old, new = str(SPECS[0]), str(SPECS[1])
+    outs = []
+    for dates in (["2020-01-01", "0001-01-01", "2029-01-01"],
+                  ["2029-01-01", "2020-01-01", "0001-01-01"]):
+        assert main(["diff", old, new, "--json", *(f"--date={d}" for d in dates)]) == 0
+        outs.append(capsys.readouterr().out)
+    assert outs[0] == outs[1]
+    notes = [g.get("note") or "" for g in json.loads(outs[0])["semantic"]["groups"]]
+    (note,) = [n for n in notes if n.startswith("every operation starting")]
+    assert "on 2020-01-01 " in note and "2028" not in note and "2029" not in note

@@ -945,3 +945,30 @@ def test_operation_json_round_trip_of_a_built_operation(session: Session) -> Non
     run(session, *PERMITTED, "add share foreign_service country BE with weighing_note")
     data = session.operation.to_json()
     assert json.loads(json.dumps(data))["sharing"][0]["country"] == "BE"
+
+
+def test_show_is_never_wrapped_so_it_reads_back(tmp_path: Path) -> None:
+    """`show` prints the operation in the notation of the case files, to paste back or save:
+    however narrow the screen, no line of it is wrapped (a long service name, the comment on
+    the default date), and the block saved as a file decides."""
+    from authority_dsl.cli import main
+
+    service = "x" * 150
+    code, out = piped([f'set service "{service}"', *PERMITTED, "show"], echo=False)
+    assert code == 0
+    assert f'    service: "{service}"' in out
+    assert "(`set date` to change it)" in out or "date:" in out
+    block = out[out.index("operation "):]
+    block = block[:block.index("\n}\n") + 3]
+    path = tmp_path / "shown.auth"
+    path.write_text(block)
+    assert main(["decide", SMALL, str(path)]) == 0
+
+
+@pytest.mark.parametrize("line", ["undo 5", "redo 2", "decide now", "why not", "quit now",
+                                  "history all", "reload x"])
+def test_a_command_without_arguments_refuses_some(line: str) -> None:
+    """`undo 5` undid one change, `quit now` quit: words the command ignores would mislead."""
+    code, out = piped([*PERMITTED, "decide", line], echo=False)
+    assert code == 1
+    assert f"`{line.split()[0]}` takes no arguments" in out

@@ -184,7 +184,10 @@ class _Differ:
     def __init__(self, old: Law, new: Law, dates: Sequence[dt.date] | None) -> None:
         self.laws = (old, new)
         self.compiled: tuple[CompiledLaw, CompiledLaw] = (compile_law(old), compile_law(new))
-        self.space = Space(self.laws, mode="diff", dates=dates)
+        # Dates given (`--date`) are the only ones compared: sorted, each once.
+        self.given = dates is not None
+        self.space = Space(self.laws, mode="diff",
+                           dates=sorted(set(dates)) if dates is not None else None)
         self.cache: dict[object, Outcome] = {}
         self.dead: dict[Shape, set[tuple[dt.date, Scalars]]] = {}
         self.fully_dead: set[Shape] = set()
@@ -313,9 +316,17 @@ class _Differ:
             if all(status) or not any(status):
                 continue
             live = 0 if status[0] else 1
-            until = runs[index + 1][1][0] - dt.timedelta(days=1) if index + 1 < len(runs) \
-                else None
-            when = f"from {days[0]}" + (f" to {until}" if until else "")
+            if self.given:  # only these days were compared: say so, nothing between them
+                when = "on " + ", ".join(str(day) for day in days)
+            else:
+                # Each run starts on the first day of an interval between the laws' dates, but
+                # the first, which stands for every day before the first of those dates.
+                until = runs[index + 1][1][0] - dt.timedelta(days=1) if index + 1 < len(runs) \
+                    else None
+                if index == 0:
+                    when = f"up to {until}" if until else "on any date"
+                else:
+                    when = f"from {days[0]}" + (f" to {until}" if until else "")
             kind = "newly denied" if live == 0 else "newly permitted"
             side = "new" if live == 0 else "old"
             example = self._allowed_example(live, days)

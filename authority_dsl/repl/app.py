@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.text import Text
 
-from .session import Output, Session
+from .session import Output, Session, unwrapped
 
 if TYPE_CHECKING:
     from prompt_toolkit.formatted_text import FormattedText
@@ -71,7 +71,7 @@ def show(console: Console, output: Output) -> None:
         console.file.flush()
         return
     for part in output.parts:
-        console.print(part, highlight=False)
+        console.print(part, highlight=False, soft_wrap=unwrapped(part))
 
 
 def run_piped(session: Session, lines: Iterable[str], console: Console, *,

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 import attrs
 from msgspec.structs import replace
 from rich.console import Console, RenderableType
+from rich.syntax import Syntax
 from rich.text import Text
 
 from .. import ast
@@ -44,8 +45,16 @@ class Output:
         console = Console(width=width, record=True, file=io.StringIO(), color_system=None,
                           highlight=False, emoji=False)
         for part in self.parts:
-            console.print(part)
+            console.print(part, soft_wrap=unwrapped(part))
         return "".join(line.rstrip() + "\n" for line in console.export_text().splitlines())
+
+
+def unwrapped(part: RenderableType) -> bool:
+    """Whether a part must not be wrapped to the width of the screen: it says so itself (an
+    operation block, to be pasted back or saved as a file, and the comment under it)."""
+    if isinstance(part, Syntax):
+        return not part.word_wrap
+    return bool(getattr(part, "no_wrap", False))
 
 
 def _diagnostic(d: Diagnostic, sources: dict[str, str] | None = None) -> Text:
@@ -239,6 +248,8 @@ class Session:
         if name not in COMMANDS or handler is None:
             hint = did_you_mean(word, [*COMMANDS, "operation"])
             return fail(f"unknown command `{word}`", hint or "`help` lists the commands")
+        if rest.strip() and " " not in COMMANDS[name].usage:  # `undo 5` must not undo one
+            return fail(f"`{word}` takes no arguments", f"write `{COMMANDS[name].usage}` alone")
         return handler(rest.strip())
 
     # -- loading --
