@@ -972,3 +972,21 @@ def test_a_command_without_arguments_refuses_some(line: str) -> None:
     code, out = piped([*PERMITTED, "decide", line], echo=False)
     assert code == 1
     assert f"`{line.split()[0]}` takes no arguments" in out
+
+
+def test_terminal_ctrl_d_inside_a_block_gives_it_up_and_a_second_leaves(
+        terminal: Terminal) -> None:
+    """Ctrl-D in the middle of a pasted block said nothing and left the REPL, losing the
+    block unseen (piped input says the input ended inside it): it gives the block up, says so,
+    and the REPL goes on; Ctrl-D again leaves."""
+    text = terminal.run(["operation x {" + ENTER, "threat: security" + ENTER, CTRL_D,
+                         "set threat terrorism" + ENTER, CTRL_D])
+    assert terminal.code == 0
+    assert "the operation block was cancelled" in text
+    assert terminal.session.operation.threat == "terrorism" and not terminal.session.pending
+
+
+def test_a_share_with_an_empty_country_says_so() -> None:
+    code, out = piped(['add share foreign_service country "" data evaluated'], echo=False)
+    assert code == 0
+    assert 'share: foreign_service country "" data evaluated' in out

@@ -146,7 +146,13 @@ def run_interactive(session: Session, console: Console, *, history: Path | None 
             session.cancel()
             continue
         except EOFError:
-            break
+            if not session.pending:
+                break
+            # Inside a pasted block, Ctrl-D gives it up (said), and a second one leaves.
+            session.cancel()
+            console.print("the operation block was cancelled: it never closed", style="yellow",
+                          highlight=False, markup=False, soft_wrap=True)
+            continue
         try:
             output = session.execute(line)
         except KeyboardInterrupt:

@@ -292,7 +292,8 @@ def _add_share(op: Operation, ctx: Context, words: Sequence[str]) -> Edit:
 
 
 def describe_share(s: Sharing) -> str:
-    text = s.recipient + (f" country {s.country}" if s.country else "") + f" data {s.data}"
+    country = "" if s.country is None else f" country {s.country or chr(34) * 2}"  # "" shown
+    text = s.recipient + country + f" data {s.data}"
     return text + (f" with {', '.join(s.with_)}" if s.with_ else "")
 
 
