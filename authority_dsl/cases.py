@@ -134,8 +134,7 @@ def load_cases(paths: Iterable[str | Path], law: Law) -> tuple[list[Case], list[
     return cases, sorted(diags, key=sort_key)
 
 
-def check_case(item: ast.Case, law: Law,
-               text: str | None = None) -> tuple[Case | None, list[Diagnostic]]:
+def check_case(item: ast.Case, law: Law, text: str) -> tuple[Case | None, list[Diagnostic]]:
     """Check one case against the law; returns the case, or None with the reasons.
 
     `text` is the source of the case's file: the case keeps the violation code it names as a
@@ -160,9 +159,8 @@ def check_case(item: ast.Case, law: Law,
         if ident.name not in requirements:
             diags.append(_unknown("safeguard or assessment", ident, requirements))
     if item.violation is not None and item.violation not in VIOLATION_CODES:
-        written = _field_value(text, item.span, "violation") if text is not None else None
         diags.append(error("bad-value", f"`{item.violation}` is not a violation code",
-                           written or item.span,
+                           _field_value(text, item.span, "violation") or item.span,
                            did_you_mean(item.violation, VIOLATION_CODES) or
                            f"the codes are: {', '.join(VIOLATION_CODES)}"))
     verdict = expect.name if expect is not None and expect.name in VERDICTS else None
