@@ -116,16 +116,24 @@ def sha256_of(texts: Iterable[tuple[str, str]]) -> str:
 
 def load_law(path: str | Path) -> tuple[Law | None, list[Diagnostic]]:
     """Load and check a law file; the law is None when there are errors."""
+    law, diags, _ = load_law_texts(path)
+    return law, diags
+
+
+def load_law_texts(path: str | Path) -> tuple[Law | None, list[Diagnostic], dict[str, str]]:
+    """`load_law`, with the text of each file loaded (display path -> text), where the lints
+    look for `# allow:` directives without reading the files again."""
     loaded, diags = load_with_imports(path)
     if loaded is None:
-        return None, sorted(diags, key=sort_key)
+        return None, sorted(diags, key=sort_key), {}
+    texts = dict(loaded.texts)
     checker = _Checker(loaded)
     law = checker.run()
     diags.extend(checker.diagnostics)
-    diags = sorted(_dedupe(allowed(diags, dict(loaded.texts))), key=sort_key)
+    diags = sorted(_dedupe(allowed(diags, texts)), key=sort_key)
     if any(d.is_error for d in diags):
-        return None, diags
-    return law, diags
+        return None, diags, texts
+    return law, diags, texts
 
 
 def check_file(path: str | Path) -> list[Diagnostic]:
@@ -133,24 +141,25 @@ def check_file(path: str | Path) -> list[Diagnostic]:
     return check_any(path)[1]
 
 
-def check_any(path: str | Path) -> tuple[Law | None, list[Diagnostic]]:
-    """`check_file`, with the checked law when the file is a law without errors, so that the
-    lints need not load it again."""
+def check_any(path: str | Path) -> tuple[Law | None, list[Diagnostic], dict[str, str]]:
+    """`check_file`, with the checked law when the file is a law without errors and the texts
+    it was loaded from (`load_law_texts`), so that the lints need not load it again."""
     try:
         module = load_module(path)
     except DiagnosticError as exc:
-        return None, list(exc.diagnostics)
+        return None, list(exc.diagnostics), {}
     if not module.items:
         where = Span(str(path), 1, 1, 1, 1)
         return None, [error("file-kind", "file is empty: it declares nothing", where,
-                            "a law starts with `law \"title\" { ... }`")]
+                            "a law starts with `law \"title\" { ... }`")], {}
     kinds = {type(i) for i in module.items}
     if ast.Law in kinds:
-        return load_law(path)
+        return load_law_texts(path)
     text = read_source(path)
     diags = list(hidden_characters(text, str(path)))
     diags.extend(_check_plain(module))
-    return None, sorted(allowed(diags, {str(path): text}), key=sort_key)
+    texts = {str(path): text}
+    return None, sorted(allowed(diags, texts), key=sort_key), texts
 
 
 # An allow directive is a comment whose text begins with `allow:`, on a line of its own or after

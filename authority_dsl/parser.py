@@ -180,7 +180,7 @@ def reserved_words() -> frozenset[str]:
     """The words with a meaning of their own, which nothing may be named: the grammar's keywords
     (its quoted words, `true` and `false` among them) and the units of a duration."""
     keywords = set(re.findall(r'"([a-z]+)"', grammar_text()))
-    return frozenset(keywords | {u.value for u in Unit} | {u.value[:-1] for u in Unit})
+    return frozenset(keywords.union(_UNIT_WORDS))
 
 
 # ---- errors -----------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ _TOKEN_NAMES = {
     "__ANON_0": "`->`",
     "__ANON_1": "`..`",
 }
-_UNIT_WORDS = ("hours", "days", "weeks", "months", "years")
+_UNIT_WORDS = (*(u.value for u in Unit), *(u.value[:-1] for u in Unit))  # plural, singular
 _UNITS_HELP = "use hours, days, weeks, months or years"
 
 
@@ -253,7 +253,7 @@ def _unit_help(word: str) -> str:
         return "the smallest unit is hours: write minutes or seconds as hours"
     if word != lowered and parse_unit(lowered) is not None:
         return f"units are written in lower case: `{lowered}`"
-    return did_you_mean(lowered, (*_UNIT_WORDS, *(u[:-1] for u in _UNIT_WORDS))) or \
+    return did_you_mean(lowered, _UNIT_WORDS) or \
         "a duration is a whole number and a unit, like `3 months`"
 
 
@@ -291,7 +291,7 @@ def _bad_number(text: str, pos: int, span: Span) -> Diagnostic | None:
                      f"write `{digits}`")
     if m.group(2) is not None:
         number, unit = word[: m.start(2) - pos], m.group(2)
-        if unit.lower() in _UNIT_WORDS or unit.lower() + "s" in _UNIT_WORDS:
+        if parse_unit(unit.lower()) is not None:
             return error("syntax-error",
                          f"write a number and a unit apart: `{number} {unit.lower()}`", end)
         return error("syntax-error", f"unknown unit `{unit}`; {_UNITS_HELP}", end,
@@ -347,7 +347,7 @@ def _combining(text: str, pos: int, span: Span) -> Diagnostic | None:
     return error("syntax-error", message, span, help_text)
 
 
-_DECIMAL = re.compile(r"([0-9]+\.[0-9]+)([ \t]+(?:hours?|days?|weeks?|months?|years?)\b)?")
+_DECIMAL = re.compile(rf"([0-9]+\.[0-9]+)([ \t]+(?:{'|'.join(_UNIT_WORDS)})\b)?")
 
 
 def _decimal(exc: UnexpectedToken, text: str, file: str) -> Diagnostic | None:
@@ -436,12 +436,10 @@ def _syntax_error(exc: UnexpectedInput, text: str, file: str) -> Diagnostic:
             message = "unterminated string"
             help_text = "close the string with `\"` on the same line"
         else:
-            number = _other_digits(text, pos, here) or _bad_number(text, pos, here)
-            if number is not None:
-                return number
-            mark = _combining(text, pos, here)
-            if mark is not None:
-                return mark
+            specific = (_other_digits(text, pos, here) or _bad_number(text, pos, here)
+                        or _combining(text, pos, here))
+            if specific is not None:
+                return specific
             message = f"unexpected character `{ch}`" if ch.isprintable() else (
                 f"unexpected character U+{ord(ch):04X}"
             )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -71,13 +71,8 @@ class Lexicon:
                 yield match.start(), match.group(0)
 
 
-def _parts(term: str) -> list[str]:
-    """The words of a term, without its wildcard and separators."""
-    return [p for p in re.split(r"[\s_\-]+", term.rstrip("*")) if p]
-
-
 def _pattern(term: str) -> re.Pattern[str]:
-    parts = [re.escape(p) for p in _parts(term)]
+    parts = [re.escape(p) for p in re.split(r"[\s_\-]+", term.rstrip("*")) if p]
     body = r"[\s_\-]?".join(parts)
     ending = r"[A-Za-z0-9]*" if term.endswith("*") else r"(?:s|es|en|'s)?"
     return re.compile(_EDGE + body + ending + _END, re.IGNORECASE)
@@ -94,15 +89,17 @@ def load_lexicon(path: str | Path) -> Lexicon:
     return Lexicon.parse(read_source(path), str(path))
 
 
-def lint_law(law: Law, lexicon: Lexicon | None = None) -> list[Diagnostic]:
+def lint_law(law: Law, lexicon: Lexicon | None = None,
+             texts: Mapping[str, str] | None = None) -> list[Diagnostic]:
     """Every lint warning for a law that checked without errors, less those the drafters have
-    acknowledged with `# allow: CODE`, as for the checker's warnings. The law keeps no source
-    text, so its files are read again for the directives."""
+    acknowledged with `# allow: CODE`, as for the checker's warnings. The directives are looked
+    for in `texts` (each file's text, as the law was loaded from), or else in the law's files,
+    read again: the law keeps no source text."""
     anchors: dict[Diagnostic, Span] = {}
     out = [*technology_words(law, lexicon or default_lexicon(), anchors),
            *capabilities_not_granted(law), *powers_never_applying(law), *shadowed_powers(law),
            *safeguard_ladder(law)]
-    return sorted(allowed(out, _texts(law), anchors), key=sort_key)
+    return sorted(allowed(out, _texts(law) if texts is None else texts, anchors), key=sort_key)
 
 
 def _texts(law: Law) -> dict[str, str]:

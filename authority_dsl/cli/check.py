@@ -35,10 +35,10 @@ def run(args: argparse.Namespace) -> int:
 
     all_diags = []
     for spec in args.specs:
-        law, diags = check_any(spec)
+        law, diags, texts = check_any(spec)
         all_diags.extend(diags)
         if lexicon is not None and law is not None:  # a law without errors
-            all_diags.extend(lint_law(law, lexicon))
+            all_diags.extend(lint_law(law, lexicon, texts))
     files = len(args.specs)
     errors = report_diagnostics(all_diags, args.format, stderr_console(),
                                 f"{files} file{'s' * (files != 1)} checked")

@@ -59,7 +59,7 @@ def _without_law(path: str) -> list[Diagnostic] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..checker import load_law
+    from ..checker import load_law_texts
     from ..render import stderr_console
     from .common import report_diagnostics
 
@@ -83,11 +83,11 @@ def run(args: argparse.Namespace) -> int:
                               soft_wrap=True)
             continue
         laws += 1
-        law, diags = load_law(spec)
+        law, diags, texts = load_law_texts(spec)
         if law is None:
             all_diags.extend(d for d in diags if d.is_error)
             continue
-        all_diags.extend(lint_law(law, lexicon))
+        all_diags.extend(lint_law(law, lexicon, texts))
     errors = report_diagnostics(all_diags, args.format, console,
                                 f"{laws} law{'s' * (laws != 1)} linted")
     warnings = len(all_diags) - errors
