@@ -87,6 +87,10 @@ COUNTED = 1 << 14  # kinds of decision counted before they are added to the summ
 # caches, about 0.2 s each.
 FULL_COLLECTION = 1 << 20
 YOUNG_OBJECTS = 20_000  # allocations between two collections of young objects (Python's: 700)
+# The signals that stop a run at a chunk's end (the CLI's handlers; workers leave them to the
+# main process): Ctrl-C, `kill`, a terminal closed.
+STOPPING = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                 if hasattr(signal, name))
 UNKNOWN = "(unknown)"
 NO_VERSION = "(no version in force)"
 
@@ -820,9 +824,8 @@ def _as_worker() -> None:
     """Set up a worker process: the main process alone answers the signals that stop a run (at
     a line boundary); on Linux the worker ends with it however it ends (PR_SET_PDEATHSIG), even
     killed outright, rather than deciding on for nobody."""
-    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    for signum in STOPPING:
+        signal.signal(signum, signal.SIG_IGN)
     import multiprocessing
 
     parent = multiprocessing.parent_process()
@@ -957,15 +960,15 @@ def _run_one(auditor: Auditor, chunks: Iterator[tuple[Chunk, int]], fd: int,
 
 
 def _write_held(fd: int, data: bytes | memoryview) -> None:
-    """`write_all`, with Ctrl-C held off until all of `data` is written: a second Ctrl-C,
-    which stops a run at once (KeyboardInterrupt), is then raised after the write, so the
-    output still ends at a chunk's end, as with a writer thread. Only the main thread takes
+    """`write_all`, with Ctrl-C (and the other STOPPING signals) held off until all of `data`
+    is written: a second one, which stops a run at once (KeyboardInterrupt), is then raised
+    after the write, so the output still ends at a chunk's end, as with a writer thread. Only the main thread takes
     signals; elsewhere, or where signals cannot be held, a plain `write_all`."""
     if not hasattr(signal, "pthread_sigmask") or \
             threading.current_thread() is not threading.main_thread():
         write_all(fd, data)
         return
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
     try:
         write_all(fd, data)
     finally:

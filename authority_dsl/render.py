@@ -157,13 +157,10 @@ class _StdoutConsole(Console):
         """A reader that stops early (`| head`) ends the output, not the command (rich would exit
         with status 1): the rest goes nowhere, and the command ends with its own status (a
         verdict, a failed case)."""
-        import os
-        import sys
+        from .cli import discard_stdout
 
         self.quiet = True
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        discard_stdout()
 
 
 def stdout_console(*, soft_wrap: bool = False) -> Console:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from .common import count
+from .common import count, input_files, same_file
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -15,9 +15,6 @@ if TYPE_CHECKING:
 
     from ..audit import Summary
     from ..model import Law
-
-# The signals that stop a run at a chunk's end: Ctrl-C, `kill`, a terminal closed.
-STOPPING = ("SIGINT", "SIGTERM", "SIGHUP")
 
 HELP = ("decide every operation of a JSON Lines file (one output line per input line); with "
         "several versions of a law, each operation under the version in force on its date")
@@ -70,12 +67,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     specs, source = args.paths[:-1], args.paths[-1]
     for i, spec in enumerate(specs):
-        for earlier in specs[:i]:
-            if os.path.exists(spec) and os.path.exists(earlier) and \
-                    os.path.samefile(spec, earlier):
-                _say(console, f"error: `{spec}` is `{earlier}` again; give each version of "
-                     "the law once")
-                return 1
+        earlier = same_file(spec, [(e, e) for e in specs[:i]])
+        if earlier is not None:
+            _say(console, f"error: `{spec}` is `{earlier}` again; give each version of the "
+                 "law once")
+            return 1
     laws, errors = load_versions(specs)
     if errors:
         print_diagnostics(console, errors)
@@ -144,27 +140,10 @@ def _read_by_the_audit(output: str, laws: Sequence[Law], source: str) -> str | N
     """What the audit reads that `output` is (the input, through a link or on standard input,
     or a file of a law: a spec or one it imports), which opening it for writing would empty
     before it is read; None if nothing."""
-    import os
-    import stat
-
-    try:
-        written = os.stat(output)
-    except OSError:  # not there yet (or not reachable: opening it says why)
-        return None
-    if not stat.S_ISREG(written.st_mode):  # /dev/null, a terminal, a pipe: nothing is lost
-        return None
-    same = (written.st_dev, written.st_ino)
-    inputs = [("the input (standard input)" if source == "-" else "the input",
-               0 if source == "-" else source)]
-    inputs += [(f"a file of the law (`{name}`)", name) for law in laws for name in law.files]
-    for what, where in inputs:
-        try:
-            read = os.fstat(where) if isinstance(where, int) else os.stat(where)
-        except OSError:
-            continue
-        if (read.st_dev, read.st_ino) == same:
-            return what
-    return None
+    inputs: list[tuple[str | int, str]] = [
+        (0, "the input (standard input)") if source == "-" else (source, "the input")]
+    inputs += [(str(name), f"a file of the law (`{name}`)") for name in input_files(laws)]
+    return same_file(output, inputs)
 
 
 def _audit(console: Console, laws: Sequence[Law], stream: BinaryIO, fd: int,
@@ -174,7 +153,7 @@ def _audit(console: Console, laws: Sequence[Law], stream: BinaryIO, fd: int,
     import signal
     import sys
 
-    from ..audit import keep_chunk_buffers, room_for_jobs
+    from ..audit import STOPPING, keep_chunk_buffers, room_for_jobs
     from ..audit import run as audit_run
 
     keep_chunk_buffers()
@@ -210,8 +189,7 @@ def _audit(console: Console, laws: Sequence[Law], stream: BinaryIO, fd: int,
         except OSError:
             total = None
     # Ctrl-C, and a request to end (`kill`, a closed terminal), stop the run at a chunk's end.
-    previous = {signum: signal.signal(signum, on_interrupt)
-                for signum in (getattr(signal, name) for name in STOPPING if hasattr(signal, name))}
+    previous = {signum: signal.signal(signum, on_interrupt) for signum in STOPPING}
     sys.unraisablehook = on_unraisable
     try:
         # A progress bar only on a terminal that is not also showing the decisions.

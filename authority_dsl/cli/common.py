@@ -150,6 +150,30 @@ def _read_bytes(path: Path) -> bytes:
                                      f"{exc.strerror or exc}", where)]) from None
 
 
+def same_file(output: str, inputs: Iterable[tuple[str | int, str]]) -> str | None:
+    """What `output` is among `inputs` (each a path or an open descriptor, with what to call
+    it): the first that is the same regular file, compared by device and inode, so that another
+    name for it (a symbolic or hard link, `./x`, standard input) is caught too. None if none is,
+    or if `output` is not there yet or is no regular file (/dev/null, a terminal, a pipe)."""
+    import os
+    import stat
+
+    try:
+        target = os.stat(output)
+    except OSError:
+        return None
+    if not stat.S_ISREG(target.st_mode):
+        return None
+    for where, what in inputs:
+        try:
+            read = os.fstat(where) if isinstance(where, int) else os.stat(where)
+        except OSError:
+            continue
+        if os.path.samestat(target, read):
+            return what
+    return None
+
+
 def input_files(laws: Iterable[Law]) -> list[Path]:
     """Every source file the laws were read from, imports included, each once, in load order:
     the files a report must not be written over."""

@@ -191,32 +191,30 @@ def side_by_side(left_title: str, left: Decision, right_title: str, right: Decis
 def operation_view(op: Operation, default_date: str | None) -> list[RenderableType]:
     """The operation as a DSL block, the same text the formatter gives; `default_date` says
     where the date comes from when it is the default, and is None when it was set."""
-    from rich.syntax import Syntax
-
     from ..formatter import format_operation
-    from ..lexer import AuthorityLexer
     from ..operation import to_spec
 
     text = format_operation(to_spec(op))
     # Never wrapped, whatever the width: the block is to be pasted back or saved as a file.
-    parts: list[RenderableType] = [Syntax(text, AuthorityLexer(), theme="ansi_dark",
-                                          background_color="default", word_wrap=False,
-                                          code_width=max(map(len, text.splitlines()), default=0))]
+    parts: list[RenderableType] = [highlighted(text, wrap=False)]
     if default_date is not None:
         parts.append(Text(f"# date {op.date} is the default: {default_date} (`set date` to "
                           "change it)", style="dim", no_wrap=True, overflow="ignore"))
     return parts
 
 
-def highlighted(source: str, start_line: int | None = None) -> RenderableType:
-    """.auth source with the project's Pygments lexer."""
+def highlighted(source: str, start_line: int | None = None, *,
+                wrap: bool = True) -> RenderableType:
+    """.auth source with the project's Pygments lexer; without `wrap`, every line whole,
+    however narrow the screen."""
     from rich.syntax import Syntax
 
     from ..lexer import AuthorityLexer
 
     return Syntax(source, AuthorityLexer(), theme="ansi_dark", background_color="default",
                   line_numbers=start_line is not None, start_line=start_line or 1,
-                  word_wrap=True)
+                  word_wrap=wrap,
+                  code_width=None if wrap else max(map(len, source.splitlines()), default=0))
 
 
 def toolbar_text(law: Law | None, op: Operation,
