@@ -962,8 +962,9 @@ def _run_one(auditor: Auditor, chunks: Iterator[tuple[Chunk, int]], fd: int,
 def _write_held(fd: int, data: bytes | memoryview) -> None:
     """`write_all`, with Ctrl-C (and the other STOPPING signals) held off until all of `data`
     is written: a second one, which stops a run at once (KeyboardInterrupt), is then raised
-    after the write, so the output still ends at a chunk's end, as with a writer thread. Only the main thread takes
-    signals; elsewhere, or where signals cannot be held, a plain `write_all`."""
+    after the write, so the output still ends at a chunk's end, as with a writer thread. Only
+    the main thread takes signals; elsewhere, or where signals cannot be held, a plain
+    `write_all`."""
     if not hasattr(signal, "pthread_sigmask") or \
             threading.current_thread() is not threading.main_thread():
         write_all(fd, data)

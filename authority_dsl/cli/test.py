@@ -114,28 +114,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _input_named(report: str, law: Law, cases: list[str]) -> str | None:
     """Which input `report` is (the law, a file it imports or a case file), or None: writing
-    the report would destroy it. Compared by device and inode, so that another name for the
-    same file (a symbolic or hard link, `./x`) is caught too."""
-    import os
-
+    the report would destroy it. Compared by device and inode (`same_file`), so that another
+    name for the same file (a symbolic or hard link, `./x`) is caught too."""
     from ..cases import case_files
-    from .common import input_files
+    from .common import input_files, same_file
 
-    try:
-        target = os.stat(report)
-    except OSError:  # not there yet: it cannot be an input
-        return None
-    sources = input_files([law])
-    named = [(path, "the law" if i == 0 else "a file the law imports")
-             for i, path in enumerate(sources)]
-    named += [(path, "a case file") for path in case_files(cases)[0]]
-    for path, what in named:
-        try:
-            if os.path.samestat(target, os.stat(path)):
-                return f"{what}, `{path}`"
-        except OSError:
-            continue
-    return None
+    named: list[tuple[str | int, str]] = [
+        (str(path), f"{'the law' if i == 0 else 'a file the law imports'}, `{path}`")
+        for i, path in enumerate(input_files([law]))]
+    named += [(str(path), f"a case file, `{path}`") for path in case_files(cases)[0]]
+    return same_file(report, named)
 
 
 def _below(percent: float, fail_under: float | None) -> bool:
