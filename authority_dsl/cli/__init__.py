@@ -69,17 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _standard_streams() -> None:
-    """A closed standard output or error (`>&-`) becomes /dev/null: what would go there is
-    dropped, as with `>/dev/null`, and no file opened later (`-o`) takes its place by chance."""
-    for fd, name in ((1, "stdout"), (2, "stderr")):
+    """A closed standard input, output or error (`<&-`, `>&-`) becomes /dev/null: input is
+    empty and output dropped, as with `</dev/null` and `>/dev/null`, and no file opened later
+    (`-o`) takes its place by chance."""
+    for fd, name, mode, flags in ((0, "stdin", "r", os.O_RDONLY), (1, "stdout", "w", os.O_WRONLY),
+                                  (2, "stderr", "w", os.O_WRONLY)):
         try:
             os.fstat(fd)
         except OSError:
-            devnull = os.open(os.devnull, os.O_WRONLY)
+            devnull = os.open(os.devnull, flags)
             if devnull != fd:
                 os.dup2(devnull, fd)
                 os.close(devnull)
-            setattr(sys, name, open(fd, "w", encoding="utf-8", closefd=False))  # noqa: SIM115
+            setattr(sys, name, open(fd, mode, encoding="utf-8", closefd=False))  # noqa: SIM115
 
 
 def discard_stdout() -> None:

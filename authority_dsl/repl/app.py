@@ -81,7 +81,9 @@ def run_piped(session: Session, lines: Iterable[str], console: Console, *,
     for raw in lines:
         line = raw.rstrip("\r\n")
         if echo and (line.strip() or session.pending):
-            console.print(Text(session.prompt + line, style="bold"), highlight=False)
+            # Never wrapped, however narrow: the transcript shows each command as typed.
+            console.print(Text(session.prompt + line, style="bold"), highlight=False,
+                          soft_wrap=True)
         output = session.execute(line)
         show(console, output)
         failed |= output.error
@@ -95,15 +97,21 @@ def run_piped(session: Session, lines: Iterable[str], console: Console, *,
     return 1 if failed else 0
 
 
-def toolbar(session: Session) -> FormattedText:
+def toolbar(session: Session, width: int | None = None) -> FormattedText:
+    """The bottom toolbar, in `width` columns (by default the terminal's)."""
     from prompt_toolkit.formatted_text import FormattedText
 
-    from .views import toolbar_text
+    from .views import fit, toolbar_text
 
+    if width is None:
+        from prompt_toolkit.application import get_app
+
+        width = get_app().output.get_size().columns
     if session.pending:
-        return FormattedText([("class:toolbar.hint",
-                               " pasting an operation block: end it with `}`; Ctrl-C drops it ")])
-    return FormattedText(toolbar_text(session.law, session.operation, session.decision()))
+        return FormattedText(fit([(
+            "class:toolbar.hint", " pasting an operation block: end it with `}`; Ctrl-C drops it ",
+        )], width))
+    return FormattedText(toolbar_text(session.law, session.operation, session.decision(), width))
 
 
 def run_interactive(session: Session, console: Console, *, history: Path | None = None,

@@ -9,12 +9,13 @@ the operation as it was.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import attrs
 from msgspec.structs import replace
 
-from ..diagnostics import did_you_mean
+from ..diagnostics import closest, did_you_mean
 from ..durations import parse_date, parse_duration
 from ..model import Law
 from ..operation import Approval, Operation, Sharing, Subject
@@ -217,14 +218,63 @@ def _add_capabilities(op: Operation, ctx: Context, words: Sequence[str]) -> Edit
 def _add_subject(op: Operation, ctx: Context, words: Sequence[str]) -> Edit:
     """`add subject [ROLE] [PROTECTED...]`: the role defaults to `target`; with a law loaded, a
     first word that is a protected category is read as one."""
-    words = list(words)
-    role = "target"
-    if words and not (ctx.law is not None and words[0] in ctx.law.protected):
-        role = words.pop(0)
+    role, words = _subject_role(ctx, words)
     protected = tuple(dict.fromkeys(check_name(ctx, w, "protected category") for w in words))
-    subject = Subject(role, protected)
-    shown = role + (f" ({', '.join(protected)})" if protected else "")
+    subject = Subject(role or "target", protected)
+    shown = subject.role + (f" ({', '.join(protected)})" if protected else "")
     return replace(op, subjects=(*op.subjects, subject)), f"subject: {shown}"
+
+
+# A role is printed by `show` as `subject ROLE { ... }`, where the grammar takes a name (NAME in
+# grammar/authority.lark), not a string: a role must be one, for the block to read back.
+_NAME = re.compile(r"(?!\d)\w+")
+
+
+def is_name(text: str) -> bool:
+    """Whether `text` reads as a name in the DSL (a role, a threat ...), not only as a string."""
+    return _NAME.fullmatch(text) is not None
+
+
+def _subject_role(ctx: Context, words: Sequence[str]) -> tuple[str | None, list[str]]:
+    """The role `add subject` was given (None for the default) and the words after it; a role
+    in quotes, as `set id "..."` takes them, may hold spaces, and is refused, as any that is not
+    a name."""
+    words = list(words)
+    if not words or (ctx.law is not None and words[0] in ctx.law.protected):
+        return None, words
+    role = words.pop(0)
+    if role.startswith('"'):
+        while not (len(role) > 1 and role.endswith('"')) and words:
+            role += " " + words.pop(0)
+        role = role.strip('"')
+    if not role:
+        raise ReplError("a subject's role cannot be empty", "leave it out for `target`")
+    if not is_name(role):
+        name = re.sub(r"\W+", "_", role).strip("_")
+        raise ReplError(f"`{role}` cannot be a subject's role: a role is one name, of letters, "
+                        "digits and `_`, not starting with a digit",
+                        f"e.g. `add subject {name}`" if is_name(name) else None)
+    return role, words
+
+
+def subject_warning(ctx: Context, words: Sequence[str], command: str = "add") -> str | None:
+    """A warning for `add subject WORD ...` whose role looks like a misspelt protected category
+    of the law (`journalst`, `Journalist`): it is taken as a role, which the law never weighs."""
+    if ctx.law is None or len(words) < 2 or _singular(words[0]) != "subject":
+        return None
+    try:
+        role, rest = _subject_role(ctx, words[1:])
+    except ReplError:
+        return None
+    if role is None:
+        return None
+    categories = list(ctx.law.protected)
+    meant = next((c for c in categories if c.lower() == role.lower()), None)
+    meant = meant or closest(role.lower(), categories)
+    if meant is None:
+        return None
+    return (f"`{role}` is taken as the subject's role; did you mean the protected category "
+            f"`{meant}`? write `{' '.join([command, 'subject', 'target', meant, *rest])}`")
 
 
 def _add_approvals(op: Operation, ctx: Context, words: Sequence[str]) -> Edit:
@@ -404,5 +454,5 @@ def apply(op: Operation, ctx: Context, command: str, words: Sequence[str]) -> Ed
         return add_item(op, ctx, words)
     if command == "unset":
         return unset(op, ctx, words)
-    raise ReplError(f"`{command}` does not change the operation",
-                    "`whatif` takes a `set`, `add` or `unset` command")
+    raise ReplError(f"`{command}` is not a change to the operation",
+                    "a change is a `set`, `add` or `unset` command")

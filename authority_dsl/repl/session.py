@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import shlex
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import attrs
 from msgspec.structs import replace
@@ -25,7 +26,7 @@ from ..engine import CompiledLaw, compile_law
 from ..model import Law
 from ..operation import Operation
 from . import views
-from .edits import DEFAULT_ID, Context, ReplError, apply, words_of
+from .edits import DEFAULT_ID, Context, ReplError, apply, subject_warning, words_of
 
 PROMPT = "authority> "
 CONTINUATION = "      ... "
@@ -140,6 +141,8 @@ COMMANDS: dict[str, Command] = {
     "quit": Command("quit", "leave the REPL (also `exit` and Ctrl-D)"),
 }
 ALIASES = {"exit": "quit", "q": "quit", "?": "help", "ls": "list"}
+# Commands that take one word at most; a file name (`load`) may be quoted, so is not among them.
+ONE_WORD = ("show", "list", "help")
 
 
 class Session:
@@ -243,13 +246,20 @@ class Session:
         if word == "operation" or word.startswith("operation{"):
             return self._paste(line)
         self.history.append(stripped)
+        if word.startswith("}"):
+            return fail("one `}` too many: no operation block is open")
         name = ALIASES.get(word, word)
         handler: Callable[[str], Output] | None = getattr(self, f"cmd_{name}", None)
         if name not in COMMANDS or handler is None:
-            hint = did_you_mean(word, [*COMMANDS, "operation"])
+            # lower case, so that `SET` finds `set`; aliases too, so that `exti` finds `exit`
+            hint = did_you_mean(word.lower(), [*COMMANDS, *ALIASES, "operation"])
             return fail(f"unknown command `{word}`", hint or "`help` lists the commands")
-        if rest.strip() and " " not in COMMANDS[name].usage:  # `undo 5` must not undo one
-            return fail(f"`{word}` takes no arguments", f"write `{COMMANDS[name].usage}` alone")
+        usage = COMMANDS[name].usage
+        if rest.strip() and " " not in usage:  # `undo 5` must not undo one
+            return fail(f"`{word}` takes no arguments", f"write `{usage}` alone")
+        if name in ONE_WORD and len(words_of(rest)) > 1:  # `show a b` must not show `a` alone
+            what = usage.split()[1].strip("[]").lower()
+            return fail(f"`{word}` takes one {what}", f"write `{usage}`")
         return handler(rest.strip())
 
     # -- loading --
@@ -259,11 +269,8 @@ class Session:
 
         law, diags = load_law(path)
         if law is None:
-            parts: list[RenderableType] = [_diagnostic(d) for d in diags if d.is_error]
             kept = f"; still using `{self.spec}`" if self.spec else ""
-            return Output((*parts, Text.assemble(("error", "bold red"),
-                                                 f": `{path}` has errors and was not "
-                                                 f"loaded{kept}")), error=True)
+            return _not_loaded(path, diags, f"was not loaded{kept}")
         self.law, self.spec, self._compiled = law, path, compile_law(law)
         self._decision = None
         self._modules.clear()
@@ -312,16 +319,24 @@ class Session:
     # -- building the operation --
 
     def _edit(self, command: str, args: str) -> Output:
-        op, description = apply(self.operation, self.context, command, words_of(args))
+        words = words_of(args)
+        op, description = apply(self.operation, self.context, command, words)
         date_set = self.state.date_set
         first = args.split()[0] if args.split() else ""
         if first == "date":
             date_set = command == "set"
         before = self.operation
         self._change(State(op, date_set))
-        if op == before:
-            return say(Text(f"{description} (no change)", style="dim"))
-        return say(description)
+        shown = (Text(f"{description} (no change)", style="dim") if op == before
+                 else Text(description))
+        return say(shown, *self._warnings(command, words))
+
+    def _warnings(self, command: str, words: Sequence[str], prefix: str = "") -> list[Text]:
+        """What an edit that went through may not have meant: a role like a protected category."""
+        if command != "add":
+            return []
+        warning = subject_warning(self.context, words, prefix + command)
+        return [Text(f"warning: {warning}", style="yellow")] if warning else []
 
     def cmd_set(self, args: str) -> Output:
         return self._edit("set", args)
@@ -336,11 +351,13 @@ class Session:
         """Collect an `operation NAME { ... }` block until its braces balance, then use it."""
         self.pending.append(line)
         text = "\n".join(self.pending)
-        depth, opened = _brace_depth(text)
-        if (depth > 0 or not opened) and len(self.pending) < MAX_PASTE_LINES:
+        depth, opened, extra = _brace_depth(text)
+        if (depth > 0 or not opened) and not extra and len(self.pending) < MAX_PASTE_LINES:
             return Output()
         self.pending = []
         self.history.append(text.strip())
+        if extra:
+            return _extra_braces(text, extra)
         if depth != 0 or not opened:
             return fail("the operation block does not close", "end it with `}`")
         return self._use_block(text)
@@ -405,8 +422,10 @@ class Session:
         lines = []
         for i, entry in enumerate(self.history, 1):
             first, *more = entry.splitlines()
-            lines.append(f"{i:>{width}}  {first}" + (f" … ({len(more)} more lines)"
-                                                     if more else ""))
+            # Never wrapped, as the commands echoed in a transcript: each to be copied whole.
+            lines.append(Text(f"{i:>{width}}  {first}" + (f" … ({len(more)} more lines)"
+                                                          if more else ""),
+                              no_wrap=True, overflow="ignore"))
         return say(*lines)
 
     # -- deciding --
@@ -434,14 +453,18 @@ class Session:
         if not words:
             raise ReplError("`whatif` needs a change",
                             "e.g. `whatif add subject target journalist`")
+        if words[0] not in ("set", "add", "unset"):
+            raise ReplError("`whatif` takes a change to try: a `set`, `add` or `unset` command",
+                            _not_a_change(words[0]))
         after, description = apply(self.operation, self.context, words[0], words[1:])
         before_decision = self.decision()
         assert before_decision is not None and self._compiled is not None
         after_decision = self._compiled.decide(after)
         head = Text(f"what if `{args}`? ({description}; the operation itself is not changed)",
                     style="bold")
-        return Output((head, *views.side_by_side("now", before_decision, "after the change",
-                                                 after_decision)))
+        return Output((head, *self._warnings(words[0], words[1:], "whatif "),
+                       *views.side_by_side("now", before_decision, "after the change",
+                                           after_decision)))
 
     def cmd_compare(self, args: str) -> Output:
         from ..checker import load_law
@@ -450,9 +473,7 @@ class Session:
         path = _one_path(args, "compare")
         other, diags = load_law(path)
         if other is None:
-            errors = [_diagnostic(d) for d in diags if d.is_error]
-            return Output((*errors, Text.assemble(("error", "bold red"),
-                                                  f": `{path}` has errors")), error=True)
+            return _not_loaded(path, diags, "cannot be compared")
         here = self.decision()
         assert here is not None
         there = compile_law(other).decide(self.operation)
@@ -558,8 +579,72 @@ class Session:
         return Output(quit=True)
 
 
+# What a command that `whatif` cannot try does instead; any other command leaves it as it is.
+_OTHER_CHANGES = {
+    "new": "`new` starts a new operation",
+    "open": "`open` reads another operation",
+    "operation": "a pasted block replaces the operation",
+    "undo": "`undo` takes back the last change",
+    "redo": "`redo` makes an undone change again",
+    "load": "`load` changes the law; `compare SPEC` decides the operation under another",
+    "reload": "`reload` reads the law again",
+}
+
+
+def _not_a_change(word: str) -> str:
+    name = ALIASES.get(word, word)
+    if name in _OTHER_CHANGES:
+        return _OTHER_CHANGES[name]
+    if name in COMMANDS:
+        return f"`{word}` does not change the operation"
+    return (did_you_mean(word.lower(), ("set", "add", "unset"))
+            or "e.g. `whatif add subject target journalist`")
+
+
 PASTE_HELP = ("You can also paste a whole `operation NAME { ... }` block, as in a case file; it "
               "replaces the current operation.")
+
+
+def _not_loaded(path: str, diags: Sequence[Diagnostic], what: str) -> Output:
+    """The errors that kept a law from loading. A file that is not a law (a technique register,
+    operations, cases) gets only the error that says so, not all that follows from it (every
+    capability a register names is declared by the law that imports it), and a hint."""
+    errors = [d for d in diags if d.is_error]
+    hint = _not_a_law(path)
+    if hint is not None:
+        kind = [d for d in errors if d.code == "file-kind"]
+        errors = [d for d in kind if "header" in d.message] or kind or errors
+    parts: list[RenderableType] = [_diagnostic(d) for d in errors]
+    if hint is None:
+        parts.append(Text.assemble(("error", "bold red"), f": `{path}` has errors and {what}"))
+        return Output(tuple(parts), error=True)
+    failed = fail(f"`{path}` is not a law and {what}", hint)
+    return Output((*parts, *failed.parts), error=True)
+
+
+def _not_a_law(path: str) -> str | None:
+    """What to do with a file that has no law header, by what it holds; None for a law (or a
+    file that does not parse)."""
+    from ..checker import load_module
+
+    try:
+        items = load_module(path).items
+    except DiagnosticError:
+        return None
+    name = Path(path).name
+    if any(isinstance(i, ast.Law) for i in items):
+        return None
+    if any(isinstance(i, ast.Register) for i in items):
+        return (f"a technique register is imported by a law (`import \"{name}\"`): load "
+                "the law instead")
+    if any(isinstance(i, ast.Case) for i in items):
+        return f"this file holds cases: `authority test SPEC {path}` runs them against a law"
+    if any(isinstance(i, ast.OperationSpec) for i in items):
+        return f"this file holds an operation: load a law, then `open {path}`"
+    if items:
+        return (f"declarations without a law header are imported by a law "
+                f"(`import \"{name}\"`): load the law instead")
+    return "a law starts with `law \"title\" { ... }`"
 
 
 def _one_path(args: str, command: str) -> str:
@@ -573,9 +658,11 @@ def _one_path(args: str, command: str) -> str:
     return words[0]
 
 
-def _brace_depth(text: str) -> tuple[int, bool]:
-    """Open braces minus closed ones outside strings and comments; and whether any opened."""
+def _brace_depth(text: str) -> tuple[int, bool, list[int]]:
+    """Open braces minus closed ones outside strings and comments; whether any opened; and
+    where each `}` that closes nothing is (offsets in `text`)."""
     depth, opened, in_string, i = 0, False, False, 0
+    extra: list[int] = []
     while i < len(text):
         ch = text[i]
         if in_string:
@@ -592,8 +679,25 @@ def _brace_depth(text: str) -> tuple[int, bool]:
             depth, opened = depth + 1, True
         elif ch == "}":
             depth -= 1
+            if depth < -len(extra):
+                extra.append(i)
         i += 1
-    return depth, opened
+    return depth, opened, extra
+
+
+def _extra_braces(text: str, extra: Sequence[int]) -> Output:
+    """A pasted block with more `}` than `{`: the first one too many, shown in its place."""
+    from ..diagnostics import Span, error
+
+    line = text.count("\n", 0, extra[0]) + 1
+    column = extra[0] - (text.rfind("\n", 0, extra[0]) + 1) + 1
+    many = "one `}` too many" if len(extra) == 1 else f"{len(extra)} `}}` too many"
+    hint = ("the block is closed before it: remove it" if len(extra) == 1 else
+            "the block is closed before the first of them, marked here: remove them")
+    name = "<operation>"
+    d = error("syntax-error", many, Span(name, line, column, line, column + 1), hint)
+    return Output((_diagnostic(d, {name: text}), Text("the operation was not changed",
+                                                      style="dim")), error=True)
 
 
 def run_lines(session: Session, lines: Sequence[str]) -> list[Output]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from rich.cells import cell_len, set_cell_size
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -17,6 +18,7 @@ from ..decision import Decision
 from ..model import Law
 from ..operation import Operation
 from ..render import VERDICT_STYLE
+from .edits import is_name
 
 LIST_KINDS = ("threats", "capabilities", "techniques", "protected", "safeguards", "assessments",
               "recipients", "powers", "prohibitions", "shares", "principles", "sets")
@@ -165,7 +167,11 @@ def differences(before: Decision, after: Decision) -> list[str]:
     for m in new:
         why = "; ".join(x for x in (m.because and f"when {m.because}", m.note) if x)
         out.append(f"now also missing: {m.requirement}" + (f" ({why})" if why else ""))
-    if gone:
+    if gone and after.verdict == "denied" and not after.missing:
+        # Nothing was weighed: they are not met, only no longer reported.
+        out.append(f"not reported as missing, as the operation is denied: "
+                   f"{', '.join(sorted(gone))}")
+    elif gone:
         out.append(f"no longer missing: {', '.join(sorted(gone))}")
     old_v = {v.message for v in before.violations}
     new_v = {v.message for v in after.violations}
@@ -200,7 +206,26 @@ def operation_view(op: Operation, default_date: str | None) -> list[RenderableTy
     if default_date is not None:
         parts.append(Text(f"# date {op.date} is the default: {default_date} (`set date` to "
                           "change it)", style="dim", no_wrap=True, overflow="ignore"))
+    unreadable = [f"`{n}`" for n in dict.fromkeys(_names(op)) if not is_name(n)]
+    if unreadable:  # from a .json file, which takes any text
+        parts.append(Text(f"# warning: {', '.join(unreadable)} "
+                          f"{'is not a name' if len(unreadable) == 1 else 'are not names'}: "
+                          "the block does not read back as it is", style="yellow",
+                          no_wrap=True, overflow="ignore"))
     return parts
+
+
+def _names(op: Operation) -> Iterable[str]:
+    """What `show` prints as names, not strings: they read back only if they are names."""
+    yield from (n for n in (op.threat, op.technique) if n)
+    yield from op.capabilities
+    for s in op.subjects:
+        yield s.role
+        yield from s.protected
+    yield from (a.safeguard for a in op.approvals)
+    yield from op.assessments
+    for share in op.sharing:
+        yield from (share.recipient, share.data, *share.with_)
 
 
 def highlighted(source: str, start_line: int | None = None, *,
@@ -217,23 +242,59 @@ def highlighted(source: str, start_line: int | None = None, *,
                   code_width=None if wrap else max(map(len, source.splitlines()), default=0))
 
 
-def toolbar_text(law: Law | None, op: Operation,
-                 decision: Decision | None) -> list[tuple[str, str]]:
-    """(style, text) pieces for the front end's bottom toolbar."""
-    parts = [("class:toolbar.label", " law "),
-             ("class:toolbar.value", f"{law.id} {law.version}" if law else "none (load SPEC)")]
-    what = op.technique or ", ".join(op.capabilities) or "-"
-    parts += [("class:toolbar.label", "  operation "),
-              ("class:toolbar.value", f"{op.id}: {op.threat or '-'} / {what}")]
+def toolbar_text(law: Law | None, op: Operation, decision: Decision | None,
+                 width: int | None = None) -> list[tuple[str, str]]:
+    """(style, text) pieces for the front end's bottom toolbar, in `width` columns: the verdict
+    first, then the operation and the law, without their labels and cut short with `…` where
+    they do not fit."""
+    verdict: list[tuple[str, str]] = []
     if decision is not None:
         extra = ""
         if decision.missing:
             extra = f" ({len(decision.missing)} missing)"
         elif decision.violations:
             extra = f" ({decision.violations[0].code})"
-        parts += [("class:toolbar.label", "  verdict "),
-                  (f"class:toolbar.{decision.verdict}", f" {decision.verdict}{extra} ")]
-    return parts
+        text = f" {decision.verdict}{extra} "
+        if width is not None and cell_len(text) > width:
+            text = f" {decision.verdict} "
+        verdict = fit([(f"class:toolbar.{decision.verdict}", text)], width)
+    room = None if width is None else width - sum(cell_len(text) for _, text in verdict)
+    rest = _toolbar_about(law, op, labels=True)
+    if room is not None and sum(cell_len(text) for _, text in rest) > room:
+        rest = _toolbar_about(law, op, labels=False)
+    return verdict + fit(rest, room)
+
+
+def _toolbar_about(law: Law | None, op: Operation, *, labels: bool) -> list[tuple[str, str]]:
+    what = op.technique or ", ".join(op.capabilities) or "-"
+    operation = [("class:toolbar.label", "  operation " if labels else "  "),
+                 ("class:toolbar.value", f"{op.id}: {op.threat or '-'} / {what}")]
+    if law is None:  # what to do first, with its label always
+        return [("class:toolbar.label", " law "), ("class:toolbar.value", "none (load SPEC)"),
+                *operation]
+    return [*operation, ("class:toolbar.label", "  law " if labels else "  "),
+            ("class:toolbar.value", f"{law.id} {law.version}")]
+
+
+def fit(pieces: Sequence[tuple[str, str]], width: int | None) -> list[tuple[str, str]]:
+    """The toolbar's pieces that fit in `width` columns (all if None): the first that does not
+    is cut short with `…`, or left out if it is a label or no more than `…` would show."""
+    if width is None:
+        return list(pieces)
+    out: list[tuple[str, str]] = []
+    room = width
+    for style, text in pieces:
+        size = cell_len(text)
+        if size <= room:
+            out.append((style, text))
+            room -= size
+            continue
+        if not style.endswith(".label") and room >= 2:
+            out.append((style, set_cell_size(text, room - 1).rstrip() + "…"))
+        break
+    while out and out[-1][0].endswith(".label"):  # a label whose value did not fit
+        out.pop()
+    return out
 
 
 # ---- the law ----------------------------------------------------------------------------------
