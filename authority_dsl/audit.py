@@ -179,11 +179,14 @@ class Versions:
                 chosen = version
         return chosen
 
+    def nearest(self, day: dt.date) -> Version:
+        """The version that entered into force last before `day`, or the first one."""
+        before = [v for v in self.items if (v.law.in_force.start or dt.date.min) <= day]
+        return before[-1] if before else self.items[0]
+
     def outside(self, op: Operation) -> Decision:
         """Denied: no version is in force on the operation's date."""
-        before = [v for v in self.items if (v.law.in_force.start or dt.date.min) <= op.date]
-        nearest = before[-1] if before else self.items[0]
-        decision = nearest.engine.decide(op)
+        decision = self.nearest(op.date).engine.decide(op)
         windows = "; ".join(f"`{v.law.title}` version {v.law.version} in force {v.law.in_force}"
                             for v in self.items)
         violation = Violation("law-not-in-force",
@@ -546,10 +549,13 @@ class Auditor:
         under, iso = known
         threat = op.threat
         if under is None:
+            # Counted by threat and capability as under the nearest version, whose names they
+            # are, as a single version's law counts an operation outside its window.
             decision = self.versions.outside(op)
+            nearest = self.versions.nearest(day).law
             return (*record_parts(decision), (
-                NO_VERSION, decision.verdict, "(none)" if threat is None else UNKNOWN, (), (),
-                ()))
+                NO_VERSION, decision.verdict, "(none)" if threat is None else threat
+                if threat in nearest.threats else UNKNOWN, _capabilities(op, nearest), (), ()))
         law = under.law
         kind = op.technique, op.capabilities
         capabilities = under.capabilities.get(kind)
@@ -618,10 +624,11 @@ class Auditor:
         """The prohibitions and sharing prohibitions a decision's violations name."""
         if not violations:
             return ()
-        return tuple([
+        # Each once: two sharings forbidden by the same rule are one operation it denied.
+        return tuple(dict.fromkeys([
             self.prohibited.get(v, v.message) if v.code == "prohibited"
             else _SHARING_NUMBER.sub("", v.message)
-            for v in violations if v.code in ("prohibited", "sharing-forbidden")])
+            for v in violations if v.code in ("prohibited", "sharing-forbidden")]))
 
 
 def _operation_error(exc: Exception) -> str:

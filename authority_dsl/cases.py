@@ -11,15 +11,17 @@ case's decision applied (see `exercised`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import attrs
 
 from . import ast
 from .decision import DENIED, PERMITTED, VERDICTS, VIOLATION_CODES, Decision
 from .diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean, error, sort_key
-from .model import Law
+from .model import Law, ShareRuleDef
 from .operation import Operation, OperationError, from_spec
 
 Decide = Callable[[Operation], Decision]
@@ -195,22 +197,15 @@ def check_case(item: ast.Case, law: Law, text: str) -> tuple[Case | None, list[D
 
 def _field_value(text: str, case: Span, field: str) -> Span | None:
     """Where the value of one of the case's own fields (not its operation's) is written in
-    `text`, or None if it cannot be found there. Read with the highlighting lexer, which knows
-    strings and comments, from the start of the case to the brace that closes it."""
+    `text`, or None if it cannot be found there."""
     from pygments.token import Comment, Name, Punctuation, String, Whitespace
 
-    from .lexer import AuthorityLexer
-
-    start = 0
-    for _ in range(case.line - 1):
-        start = text.find("\n", start) + 1
-        if start == 0:
-            return None
-    start += case.column - 1
-    depth = 0
+    start = _offset(text, case)
+    if start is None:
+        return None
     state = "key"  # key -> colon -> value
     first = last = -1
-    for index, kind, value in AuthorityLexer().get_tokens_unprocessed(text[start:]):
+    for index, kind, value, depth in _block_tokens(text, start):
         blank = kind in Whitespace or kind in Comment or not value.strip()
         if state == "value":
             if kind in String:
@@ -224,18 +219,40 @@ def _field_value(text: str, case: Span, field: str) -> Span | None:
             continue
         if state == "colon":
             state = "value" if kind in Punctuation and value == ":" else "key"
-            continue
-        if kind in Punctuation and value == "{":
-            depth += 1
-        elif kind in Punctuation and value == "}":
-            depth -= 1
-            if depth <= 0:
-                break
         elif depth == 1 and kind in Name and value == field:
             state = "colon"
     if first < 0:
         return None
     return Span(case.file, *_position(text, start + first), *_position(text, start + last))
+
+
+def _block_tokens(text: str, start: int) -> Iterator[tuple[int, Any, str, int]]:
+    """The tokens of the block that starts at `start` (a declaration's name), with their offset
+    from `start` and the depth of braces they are in, up to the brace that closes the block. Read
+    with the highlighting lexer, which knows strings and comments."""
+    from pygments.token import Punctuation
+
+    from .lexer import AuthorityLexer
+
+    depth = 0
+    for index, kind, value in AuthorityLexer().get_tokens_unprocessed(text[start:]):
+        if kind in Punctuation and value == "{":
+            depth += 1
+        elif kind in Punctuation and value == "}":
+            depth -= 1
+            if depth <= 0:
+                return
+        yield index, kind, value, depth
+
+
+def _offset(text: str, span: Span) -> int | None:
+    """Where in `text` the span starts, or None if the text has fewer lines."""
+    start = 0
+    for _ in range(span.line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return None
+    return start + span.column - 1
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
@@ -322,9 +339,14 @@ class Coverage:
         return sum(self.exercised(p) for p in items), len(items)
 
     @property
-    def percent(self) -> float:
+    def exact_percent(self) -> Fraction:
+        """The percentage exercised, unrounded, for comparisons (`authority test --fail-under`)."""
         done, total = self.counts()
-        return 100.0 if total == 0 else 100.0 * done / total
+        return Fraction(100) if total == 0 else Fraction(100 * done, total)
+
+    @property
+    def percent(self) -> float:
+        return float(self.exact_percent)
 
     def to_json(self) -> dict[str, object]:
         done, total = self.counts()
@@ -343,8 +365,11 @@ class Coverage:
         }
 
 
-def provisions(law: Law) -> list[Provision]:
-    """Every provision of the law a case can exercise, in declaration order within each kind."""
+def provisions(law: Law, texts: Mapping[str, str] | None = None) -> list[Provision]:
+    """Every provision of the law a case can exercise, in declaration order within each kind.
+
+    `texts` (each file's text, as the law was loaded from) say where the `forbid when` clauses of
+    the share rules are; without them, the files are read again."""
     spans = law.spans
     out: list[Provision] = []
     for power in law.powers:
@@ -364,10 +389,10 @@ def provisions(law: Law) -> list[Provision]:
         out.append(Provision("prohibition", f"prohibition:{prohibition.name}",
                              f"prohibition `{prohibition.name}`", spans.get(prohibition.name)))
     for rule in law.share_rules:
+        where = _forbid_spans(rule, spans.get(rule.name), texts)
         for i, (_, text) in enumerate(rule.forbidden):
             out.append(Provision("prohibition", f"forbid:{rule.name}:{i}",
-                                 f"`forbid when {text}` of share rule `{rule.name}`",
-                                 spans.get(rule.name)))
+                                 f"`forbid when {text}` of share rule `{rule.name}`", where[i]))
     for rule in law.share_rules:
         out.append(Provision("share rule", f"share:{rule.name}", f"share rule `{rule.name}`",
                              spans.get(rule.name)))
@@ -381,6 +406,40 @@ def provisions(law: Law) -> list[Provision]:
 
 def _line(span: Span | None, line: int) -> Span | None:
     return None if span is None else Span(span.file, line, 1, line, 1)
+
+
+def _forbid_spans(rule: ShareRuleDef, span: Span | None,
+                  texts: Mapping[str, str] | None) -> list[Span | None]:
+    """Where each `forbid when` clause of a share rule is. The model keeps their conditions, not
+    their lines: they are found in the rule's source (`span` is its name); where that cannot be
+    read, or holds another number of them, each is placed at the rule."""
+    from .source import read_source
+
+    if span is None or not rule.forbidden:
+        return [span] * len(rule.forbidden)
+    text = None if texts is None else texts.get(span.file)
+    if text is None:
+        try:
+            text = read_source(span.file)
+        except DiagnosticError:
+            text = ""
+    lines = _forbid_lines(text, span)
+    if len(lines) != len(rule.forbidden):
+        return [span] * len(rule.forbidden)
+    return [_line(span, line) for line in lines]
+
+
+def _forbid_lines(text: str, rule: Span) -> list[int]:
+    """The line of each `forbid` of a share rule's body, in order, from the rule's name to the
+    brace that closes it."""
+    from pygments.token import Keyword
+
+    start = _offset(text, rule)
+    if start is None:
+        return []
+    return [rule.line + text.count("\n", start, start + index)
+            for index, kind, value, depth in _block_tokens(text, start)
+            if depth == 1 and kind in Keyword and value == "forbid"]
 
 
 _SHARED = re.compile(r"^sharing #(\d+) with `.*` falls under share rule `(.+)`$")
@@ -457,8 +516,10 @@ def imposes(law: Law) -> dict[str, frozenset[str]]:
     return out
 
 
-def coverage(law: Law, results: Iterable[Result]) -> Coverage:
-    """Which provisions the decisions of the cases applied, and by which cases."""
+def coverage(law: Law, results: Iterable[Result],
+             texts: Mapping[str, str] | None = None) -> Coverage:
+    """Which provisions the decisions of the cases applied, and by which cases; `texts` as for
+    `provisions`."""
     imposed = imposes(law)
     by: dict[str, list[str]] = {}
     for result in results:
@@ -467,4 +528,4 @@ def coverage(law: Law, results: Iterable[Result]) -> Coverage:
             keys |= {f"requirement:{r}" for r in imposed.get(key, ())}
         for key in sorted(keys):
             by.setdefault(key, []).append(result.case.name)
-    return Coverage(tuple(provisions(law)), {k: tuple(v) for k, v in by.items()})
+    return Coverage(tuple(provisions(law, texts)), {k: tuple(v) for k, v in by.items()})

@@ -274,8 +274,9 @@ class _Checker:
                 if isinstance(item, (ast.Register, ast.Import)):
                     continue
                 if isinstance(item, (ast.OperationSpec, ast.Case)):
-                    what = "operation" if isinstance(item, ast.OperationSpec) else "case"
-                    self.fail("file-kind", f"a law may not contain an {what}", item.span,
+                    article, what = ("an", "operation") if isinstance(item, ast.OperationSpec) \
+                        else ("a", "case")
+                    self.fail("file-kind", f"a law may not contain {article} {what}", item.span,
                               f"put {what}s in a file of their own")
                     continue
                 if is_register and not isinstance(item, ast.Technique):
@@ -387,7 +388,10 @@ class _Checker:
                         if isinstance(r, ast.Recipient)},
             sets={n: v for n, (v, _) in sets.items()},
             powers=tuple(p for p in powers if p is not None),
-            prohibitions=tuple(p for p in prohibitions if p is not None),
+            # By name: the steps of a decision's trace follow this order, and the order of
+            # declarations never changes a decision.
+            prohibitions=tuple(sorted((p for p in prohibitions if p is not None),
+                                      key=lambda p: p.name)),
             share_rules=tuple(s for s in share_rules if s is not None),
             principles=tuple(p for p in principles if p is not None),
             ancestors={n: t.ancestors for n, t in threats.items()},
@@ -448,6 +452,8 @@ class _Checker:
                 const, type_ = typed
                 assert isinstance(const, Const) and isinstance(const.value, frozenset)
                 out[s.name.name] = (const.value, type_)
+            else:  # reported: a condition using the set need not say more
+                out[s.name.name] = (frozenset(), "set[any]")
         return out
 
     def conditionals(self, items: Iterable[ast.Conditional], typer: Typer,
@@ -492,7 +498,7 @@ class _Checker:
                         validity(p.valid), p.description)
 
     def prohibition(self, p: ast.Prohibition, typer: Typer) -> ProhibitionDef | None:
-        typed = self.condition(p.condition, typer, p.span, f"prohibition `{p.name.name}`")
+        typed = self.condition(p.condition, typer, p.name.span, f"prohibition `{p.name.name}`")
         if typed is None:
             return None
         return ProhibitionDef(p.name.name, typed[0], typed[1], p.cites, validity(p.valid),
@@ -516,7 +522,7 @@ class _Checker:
                             tuple(forbidden), s.cites, validity(s.valid), s.description)
 
     def principle(self, p: ast.Principle, typer: Typer) -> PrincipleDef | None:
-        typed = self.condition(p.condition, typer, p.span, f"principle `{p.name.name}`")
+        typed = self.condition(p.condition, typer, p.name.span, f"principle `{p.name.name}`")
         requires = self.requirements(p.requires)
         if not p.requires and not p.deny:
             self.fail("bad-field", f"principle `{p.name.name}` states nothing",
@@ -554,6 +560,9 @@ _TYPE_OF: dict[type, str] = {
     ast.Capability: "capability",
     ast.Protected: "protected",
     ast.Recipient: "recipient",
+    # Known to conditions only to say that they may not mention them (conditions.py).
+    ast.Safeguard: "safeguard",
+    ast.Assessment: "assessment",
 }
 # Declarations that are used by operations rather than by other declarations.
 _NEVER_UNUSED = (ast.Power, ast.Prohibition, ast.ShareRule, ast.Principle, ast.Technique)

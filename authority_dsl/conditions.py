@@ -13,6 +13,7 @@ from typing import NamedTuple
 import attrs
 
 from . import ast
+from .countries import COUNTRIES, country_hint
 from .diagnostics import Diagnostic, Span, did_you_mean, error
 from .durations import Duration, Unit
 
@@ -42,6 +43,8 @@ SHARE_FACTS: dict[str, str] = {
 ENUMS: dict[str, str] = {"targeted": "scope", "bulk": "scope", "evaluated": "data",
                          "unevaluated": "data"}
 ORDERED = ("int", "date", "duration")
+# Declared names a condition may not mention: the language is monotone in what is obtained.
+REQUIREMENT_TYPES = ("safeguard", "assessment")
 NO_RETENTION = Duration(0, Unit.DAYS)
 
 
@@ -161,8 +164,17 @@ class Typer:
             return Const(values, type_), type_
         if len(expr.parts) == 1 and key in self.names:
             self.used.add(key)
+            if self.names[key] in REQUIREMENT_TYPES:
+                self.diagnostics.append(error(
+                    "wrong-kind", f"`{key}` is {_a(self.names[key])}: conditions may not mention "
+                    "approvals or assessments (so that obtaining more approvals can never make "
+                    "an operation less lawful)", expr.span,
+                    f"to demand it, write `requires: {key}` in the power or share rule, or "
+                    f"`when ... requires {key}`"))
+                return None
             return Const(key, self.names[key]), self.names[key]
-        known = [*OPERATION_FACTS, *(SHARE_FACTS if share else ()), *ENUMS, *self.sets, *self.names]
+        known = [*OPERATION_FACTS, *(SHARE_FACTS if share else ()), *ENUMS, *self.sets,
+                 *(n for n, t in self.names.items() if t not in REQUIREMENT_TYPES)]
         what = "attribute" if len(expr.parts) > 1 else "name"
         self.diagnostics.append(error("unknown-name", f"unknown {what} `{key}`", expr.span,
                                       did_you_mean(key, known)))
@@ -204,6 +216,17 @@ class Typer:
         if not ok:
             self.fail(expr.span, _mismatch(op, lt, rt), _compare_help(op, lt, rt))
             return None
+        for fact, other, side in ((lc, rc, expr.right), (rc, lc, expr.left)):
+            if isinstance(fact, Fact) and fact.name == "country" and isinstance(other, Const):
+                # A code no sharing can state would make the comparison never hold: a `forbid`
+                # that never fires.
+                values = other.value if isinstance(other.value, frozenset) else (other.value,)
+                bad = sorted(v for v in values if isinstance(v, str) and v not in COUNTRIES)
+                if bad:
+                    self.fail(side.span, f"`{bad[0]}` is not a country code: a sharing's "
+                              "country is an ISO 3166-1 alpha-2 code in capitals",
+                              country_hint(bad[0]))
+                    return None
         return Op(op.replace(" ", ""), lc, rc), "bool"
 
 
@@ -317,6 +340,8 @@ def _value(cond: Cond, facts: Facts, share: ShareFacts | None) -> object:
 
 
 def apply(op: str, left: object, right: object, facts: Facts) -> bool:
+    if isinstance(left, Duration) or isinstance(right, Duration):
+        return _durations(op, left, right, facts.date)
     if op == "==":
         return left == right
     if op == "!=":
@@ -329,10 +354,23 @@ def apply(op: str, left: object, right: object, facts: Facts) -> bool:
         return right in left  # type: ignore[operator]
     if op == "under":
         return right in facts.ancestors.get(str(left), frozenset((left,)))
-    if isinstance(left, Duration) and isinstance(right, Duration):
-        sign = left.compare(right, facts.date)
-        return _ORDER[op](sign, 0)
     return _ORDER[op](left, right)
+
+
+def _durations(op: str, left: object, right: object, start: dt.date) -> bool:
+    """A comparison of durations, or a duration's membership of a set of them, by length: where
+    they end when both start on the operation's date (`1 year` equals `12 months`, and `4 weeks`
+    equals `28 days`), as `<` and `>` compare them."""
+    if op in ("in", "notin", "contains"):
+        one, many = (right, left) if op == "contains" else (left, right)
+        assert isinstance(one, Duration) and isinstance(many, frozenset)
+        found = any(one.compare(d, start) == 0 for d in many)
+        return not found if op == "notin" else found
+    assert isinstance(left, Duration) and isinstance(right, Duration)
+    sign = left.compare(right, start)
+    if op in ("==", "!="):
+        return (sign == 0) == (op == "==")
+    return _ORDER[op](sign, 0)
 
 
 _ORDER: dict[str, Callable[[object, object], bool]] = {

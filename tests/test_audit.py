@@ -613,3 +613,27 @@ def test_the_output_is_never_a_file_the_audit_reads(tmp_path: Path,
                                  "-o", os.devnull], stdin=stdin, capture_output=True,
                                 timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_summary_counts_an_operation_once_per_prohibition_and_outside_versions_by_name(
+        tmp_path: Path, v1: Law, v2: Law) -> None:
+    """Two sharings forbidden by the same rule are one operation that rule denied (they counted
+    twice); an operation dated before every version is counted under its threat and
+    capabilities, as under a single version, not under `(unknown)` with none."""
+    op = {"id": "d1", "date": "2025-06-01", "threat": "security", "capabilities": ["open_sources"],
+          "approvals": ["chief"], "sharing": [
+              {"recipient": "partner", "country": "RU", "data": "evaluated", "with": ["note"]},
+              {"recipient": "partner", "country": "RU", "data": "evaluated", "with": ["note"]}]}
+    early = {**GOOD, "id": "e1", "date": "2019-06-01"}
+    log = tmp_path / "ops.jsonl"
+    log.write_text(json.dumps(op) + "\n" + json.dumps(early) + "\n")
+    auditor = Auditor([v1, v2])
+    out, summary = auditor.chunk((1, log.read_bytes().splitlines()))
+    assert [json.loads(line)["verdict"] for line in out.decode().splitlines()] == \
+        ["denied", "denied"]
+    assert sum(summary.prohibitions.values()) == 1
+    assert summary.threats["security", "denied"] == 2
+    assert summary.capabilities["open_sources", "denied"] == 2
+    single = Auditor([v2]).chunk((1, [json.dumps(early).encode()]))[1]
+    assert single.threats == Counter({("security", "denied"): 1})
+    assert single.capabilities == Counter({("open_sources", "denied"): 1})

@@ -119,6 +119,67 @@ def test_removing_a_case_makes_coverage_fall(law: Law, suite: list[Case],
     assert main(["test", str(LAW), str(folder), "--fail-under", "90"]) == 0
 
 
+def test_a_forbid_clause_of_a_share_rule_is_at_its_own_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not at the share rule's: as its `when` clauses, each `forbid when` is listed at the line
+    it starts on, also where the rule's text says `forbid` in a string or a comment."""
+    rule = """share to_partner {
+    recipients: partner
+    requires: note
+    description: "we forbid { nothing here"
+    cites: "art. 5"
+    # forbid when country == "XX" was struck out
+    when data == unevaluated requires minister
+    forbid when country in banned
+    forbid
+        when country == "CN"
+}"""
+    text = LAW.read_text(encoding="utf-8")
+    start = text.index("share to_partner {")
+    spec = write(tmp_path, text[:start] + rule + text[text.index("}", start) + 1:], "law.auth")
+    lines = spec.read_text(encoding="utf-8").splitlines()
+    expected = {"when:to_partner:0": lines.index("    when data == unevaluated requires minister")
+                + 1,
+                "forbid:to_partner:0": lines.index("    forbid when country in banned") + 1,
+                "forbid:to_partner:1": lines.index("    forbid") + 1}
+    law, diags = load_law(spec)
+    assert law is not None, diags
+    assert {p.key: p.span and p.span.line for p in provisions(law)
+            if p.key in expected} == expected
+    # The same through the command line, which has the law's text at hand, with no case
+    # exercising the rule.
+    text = (SUITE / "basic.auth").read_text(encoding="utf-8")
+    one_case = write(tmp_path, text[:text.index("\ncase ", text.index("case "))])
+    assert main(["test", str(spec), str(one_case), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {f"{p['kind']}:{p['name']}": p["line"] for p in report["coverage"]["provisions"]
+            if p["name"].startswith("to_partner:")} == {
+        "condition:to_partner:0": expected["when:to_partner:0"],
+        "prohibition:to_partner:0": expected["forbid:to_partner:0"],
+        "prohibition:to_partner:1": expected["forbid:to_partner:1"]}
+    monkeypatch.setenv("COLUMNS", "300")  # the long temporary path on one line
+    assert main(["test", str(spec), str(one_case)]) == 0
+    out = capsys.readouterr().out
+    assert f"`forbid when country in banned` of share rule `to_partner`  ({spec}:" \
+        f"{expected['forbid:to_partner:0']})" in out
+    assert f"`forbid when country == \"CN\"` of share rule `to_partner`  ({spec}:" \
+        f"{expected['forbid:to_partner:1']})" in out
+
+
+@pytest.mark.parametrize("name", ["wiv2017", "wiv_threat_draft"])
+def test_the_example_laws_list_each_clause_at_its_line(name: str) -> None:
+    law, diags = load_law(SPECS / f"{name}.auth")
+    assert law is not None, diags
+    lines = (SPECS / f"{name}.auth").read_text(encoding="utf-8").splitlines()
+    clauses = [p for p in provisions(law) if p.key.startswith(("when:", "forbid:"))]
+    assert clauses
+    for p in clauses:
+        assert p.span is not None
+        written = lines[p.span.line - 1].strip()
+        assert p.label.startswith(f"`{written.split(' requires ')[0]}` "), (p.label, written)
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.data())
 def test_coverage_grows_with_the_suite(data: st.DataObject) -> None:
@@ -364,6 +425,89 @@ def test_cli_fail_under_prints_the_coverage_on_the_right_side(
         report = json.loads(capsys.readouterr().out)
         assert (code == 3, report["below_fail_under"]) == (below, below)
         assert report["coverage"]["percent"] == 11.76
+
+
+def _one_case(tmp_path: Path, name: str) -> Path:
+    """A case file holding the case of that name from the fixture suite's basic.auth."""
+    text = (SUITE / "basic.auth").read_text(encoding="utf-8")
+    start = text.index(f'case "{name}"')
+    end = text.find("\ncase ", start)
+    return write(tmp_path, text[start:] if end < 0 else text[start:end])
+
+
+@pytest.mark.parametrize(("spec", "cases", "threshold", "below"), [
+    # 6 of 17 provisions: 35.294117647058823...%
+    (LAW, "hacking", "35.2941176471", True),
+    (LAW, "hacking", "35.294118", True),
+    (LAW, "hacking", "35.2941176470", False),
+    (LAW, "hacking", "35.294117647058823529411764705883", True),
+    (LAW, "hacking", "35.294117647058823529411764705882", False),
+    # 40 of 50 provisions: exactly 80%
+    (SPECS / "wiv2017.auth", SPECS / "cases" / "wiv2017", "80.0000000005", True),
+    (SPECS / "wiv2017.auth", SPECS / "cases" / "wiv2017", "80", False),
+    (SPECS / "wiv2017.auth", SPECS / "cases" / "wiv2017", "80.000", False),
+    (SPECS / "wiv2017.auth", SPECS / "cases" / "wiv2017", "79.9999999999", False),
+])
+def test_cli_fail_under_compares_exactly(spec: Path, cases: Path | str, threshold: str,
+                                         below: bool, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """The share of the provisions exercised against the threshold as written, with no
+    tolerance: a threshold a hair above the coverage fails, one equal to it passes."""
+    if cases == "hacking":
+        cases = _one_case(tmp_path, "hacking a journalist's phone needs the court")
+    code = main(["test", str(spec), str(cases), "--fail-under", threshold, "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert (code, report["below_fail_under"]) == (3 if below else 0, below)
+    assert main(["test", str(spec), str(cases), "--fail-under", threshold]) == code
+    assert ("below --fail-under" in " ".join(capsys.readouterr().out.split())) == below
+
+
+def test_cli_fail_under_is_printed_as_given(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The threshold as written, and the coverage with the decimals it takes to be on the same
+    side of it as the comparison: never `35.29%, below 35.2941%`."""
+    hacking = _one_case(tmp_path, "hacking a journalist's phone needs the court")
+    for threshold in ("35.294118", "35.2941176471", "35.29411764706"):
+        assert main(["test", str(LAW), str(hacking), "--fail-under", threshold]) == 3
+        out = " ".join(capsys.readouterr().out.split())
+        assert f"coverage 35.29% (6 of 17 provisions), below --fail-under {threshold}%" in out
+    # 1 of 3 provisions: 33.333...%, which takes as many decimals as the threshold has to be
+    # shown on or above it.
+    spec = write(tmp_path, """law "Three provisions" {
+    in_force: 2020-01-01 ..
+}
+threat security { severity: 3 }
+threat crime { severity: 2 }
+capability open_sources { intrusion: 1 }
+safeguard chief { by: head_of_service }
+power look { threats: security capabilities: open_sources requires: chief }
+forbid no_crime { when threat under crime }
+""", "three.auth")
+    crime = write(tmp_path, 'case "crime" {\n expect: denied\n operation x { date: 2024-03-01 '
+                  'threat: crime capabilities: open_sources }\n}\n', "crime.auth")
+    for threshold, shown, code in (("33.3333333333333", "33.3333333333333", 0),
+                                   ("33.33333333333334", "33.3", 3),
+                                   ("33.33", "33.33", 0)):
+        assert main(["test", str(spec), str(crime), "--fail-under", threshold]) == code
+        out = " ".join(capsys.readouterr().out.split())
+        assert f"coverage {shown}% (1 of 3 provisions)" in out
+        assert (f"below --fail-under {threshold}%" in out) == bool(code)
+
+
+@pytest.mark.parametrize(("threshold", "message"), [
+    ("nan", "`nan` is not a number"),
+    ("inf", "`inf` is not a number"),
+    ("1/3", "`1/3` is not a number"),
+    ("100.0000000001", "a percentage is between 0 and 100"),
+    ("-0.5", "a percentage is between 0 and 100"),
+    ("1e-999999999", "has more than 1000 decimals"),
+])
+def test_cli_fail_under_refuses_what_is_not_a_percentage(
+        threshold: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["test", str(LAW), str(SUITE), "--fail-under", threshold])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
 
 
 # ---- the example specs ------------------------------------------------------------------------

@@ -305,3 +305,142 @@ def test_a_json_value_that_is_not_an_object_is_said_to_be_so(text: str) -> None:
     result = run("decide", str(ROOT / "specs" / "wiv_threat_draft.auth"), "-", stdin=text)
     assert result.returncode == 1
     assert "$: expected an object, got" in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize("country", ["ru", "Ru", " RU", "XX", ""])
+def test_a_sanctioned_state_misspelt_is_denied_not_permitted(tmp_path: Path, country: str) -> None:
+    """The draft forbids sharing with `sanctioned_states` ({"RU", ...}); `"ru"` used to slip
+    past that rule and be permitted. A country that is not a code is an unknown name: denied,
+    with the code suggested where there is one; and so in the audit, on its fast path."""
+    spec = ROOT / "specs" / "wiv_threat_draft.auth"
+    op = {"id": "s", "date": "2028-03-01", "threat": "state_cyber_programme",
+          "sharing": [{"recipient": "foreign_service", "country": country, "data": "evaluated",
+                       "with": ["weighing_note"]}]}
+    result = run("decide", str(spec), "-", "--json", stdin=json.dumps(op))
+    assert result.returncode == 3, result.stderr
+    decision = json.loads(result.stdout)
+    assert decision["verdict"] == "denied"
+    [violation] = decision["violations"]
+    assert violation["code"] == "unknown-name"
+    assert violation["message"] == f"unknown country `{country}`"
+    if country.strip().upper() == "RU":
+        assert violation["help"] == "did you mean `RU`?"
+    log = tmp_path / "ops.jsonl"
+    log.write_text(json.dumps(op) + "\n" + json.dumps({**op, "id": "t"}) + "\n")
+    lines = run("audit", str(spec), str(log), "-q").stdout.splitlines()
+    assert [json.loads(line)["verdict"] for line in lines] == ["denied", "denied"]
+    valid = {**op, "sharing": [{**op["sharing"][0], "country": "RU"}]}  # type: ignore[dict-item]
+    assert json.loads(run("decide", str(spec), "-", "--json", stdin=json.dumps(valid)).stdout)[
+        "violations"][0]["code"] == "sharing-forbidden"
+
+
+@pytest.mark.parametrize(("condition", "bad"), [
+    ('forbid when country == "ru"', "ru"), ('forbid when country != "NLD"', "NLD"),
+    ("forbid when country in watched", "XX")])
+def test_a_law_comparing_country_with_no_code_is_refused(tmp_path: Path, condition: str,
+                                                         bad: str) -> None:
+    """A rule comparing `country` with something no sharing can state would never fire."""
+    spec = tmp_path / "law.auth"
+    spec.write_text('law "T" {\n    version: "1"\n}\n\nthreat crime\n\n'
+                    'recipient foreign_service {\n    foreign: true\n}\n\n'
+                    'set watched = {"RU", "XX"}\n\n'
+                    f"share abroad {{\n    recipients: foreign_service\n    {condition}\n}}\n")
+    result = run("check", str(spec))
+    assert result.returncode == 1
+    assert f"`{bad}` is not a country code" in result.stderr
+    assert "law.auth:15:" in result.stderr
+    if bad == "ru":
+        assert "did you mean `RU`?" in result.stderr
+
+
+def test_a_length_written_in_another_unit_meets_the_same_rules(tmp_path: Path) -> None:
+    """`retention == 12 months` requires `extra` of a retention of `1 year` too, and `forbid
+    when duration == 4 weeks` forbids `28 days`: in `decide`, `--reference` and `audit`."""
+    spec = tmp_path / "law.auth"
+    spec.write_text('law "T" {\n    version: "1"\n}\n\nthreat t\n\ncapability c {\n'
+                    '    intrusion: 1\n}\n\nsafeguard s {\n    by: minister\n}\n\n'
+                    'safeguard extra {\n    by: court\n}\n\npower p {\n    threats: t\n'
+                    '    capabilities: c\n    requires: s\n'
+                    '    when retention == 12 months requires extra\n}\n\n'
+                    'forbid exactly_four_weeks {\n    when duration == 4 weeks\n}\n')
+    base = {"date": "2027-03-01", "threat": "t", "capabilities": ["c"], "approvals": ["s"]}
+    ops = [{"id": "a", "duration": "1 week", "retention": "1 year", **base},
+           {"id": "b", "duration": "28 days", **base},
+           {"id": "c", "duration": "29 days", **base}]
+    expected = [("requires", ["extra"]), ("denied", []), ("permitted", [])]
+    for op, (verdict, missing) in zip(ops, expected, strict=True):
+        for how in ((), ("--reference",)):
+            got = json.loads(run("decide", str(spec), "-", "--json", *how,
+                                 stdin=json.dumps(op)).stdout)
+            assert (got["verdict"], [m["requirement"] for m in got["missing"]]) == \
+                (verdict, missing), (op, how)
+    log = tmp_path / "ops.jsonl"
+    log.write_text("".join(json.dumps(op) + "\n" for op in ops * 3))
+    lines = run("audit", str(spec), str(log), "-q").stdout.splitlines()
+    assert [json.loads(line)["verdict"] for line in lines] == [v for v, _ in expected] * 3
+
+
+def test_a_name_given_as_the_wrong_kind_is_named_as_such() -> None:
+    """A technique under `capabilities`, a safeguard under `assessments` and an assessment
+    under `approvals` are each named for what they are (they were only "unknown")."""
+    spec = ROOT / "specs" / "wiv_threat_draft.auth"
+    op = {"id": "x", "date": "2028-09-01", "threat": "terrorism",
+          "capabilities": ["server_intrusion"], "assessments": ["minister_approval"],
+          "approvals": ["necessity"]}
+    for how in ((), ("--reference",)):
+        decision = json.loads(run("decide", str(spec), "-", "--json", *how,
+                                  stdin=json.dumps(op)).stdout)
+        assert decision["verdict"] == "denied"
+        assert {(v["message"], v["help"]) for v in decision["violations"]} == {
+            ("`server_intrusion` is a technique, not a capability",
+             "give it as the operation's `technique`"),
+            ("`minister_approval` is a safeguard, not an assessment", "list it under `approvals`"),
+            ("`necessity` is an assessment, not a safeguard", "list it under `assessments`")}
+
+
+def test_the_order_of_prohibitions_never_changes_the_record(tmp_path: Path) -> None:
+    """Two prohibitions that both apply are traced in the same order however they are declared."""
+    head = ('law "Order" {\n    version: "1"\n}\n\nthreat t\n\ncapability c {\n    intrusion: 1\n'
+            '}\n\nsafeguard s {\n    by: minister\n}\n\npower p {\n    threats: t\n'
+            '    capabilities: c\n    requires: s\n}\n\n')
+    zeta, alpha = "forbid zeta {\n    when intrusion >= 1\n}\n\n", "forbid alpha {\n" \
+        "    when threat == t\n}\n"
+    op = json.dumps({"id": "o", "date": "2028-01-01", "threat": "t", "capabilities": ["c"],
+                     "approvals": ["s"]})
+    traces = []
+    for body in (zeta + alpha, alpha + "\n" + zeta):
+        spec = tmp_path / "law.auth"
+        spec.write_text(head + body)
+        for how in ((), ("--reference",)):
+            traces.append(json.loads(run("decide", str(spec), "-", "--json", *how,
+                                         stdin=op).stdout)["trace"])
+    assert all(trace == traces[0] for trace in traces)
+    assert [s for s in traces[0] if s.startswith("prohibition")] == [
+        "prohibition `alpha` applies", "prohibition `zeta` applies"]
+
+
+@pytest.mark.parametrize(("service", "verdict", "message"), [
+    ("MIVD", "denied", 'prohibition `not_the_military_service` applies: service == "MIVD"'),
+    ("mivd", "denied", "unknown service `mivd`"), (" MIVD", "denied", "unknown service ` MIVD`"),
+    ("AIVD", "permitted", None)])
+def test_a_service_the_law_names_written_otherwise_is_denied(
+        tmp_path: Path, service: str, verdict: str, message: str | None) -> None:
+    """`forbid when service == "MIVD"` did not apply to `"mivd"`, which was permitted: a service
+    that differs from one the law names only in case or spacing is an unknown name. One the law
+    does not name at all (`AIVD` here) is as before. In `decide`, `--reference` and `audit`."""
+    spec = tmp_path / "law.auth"
+    spec.write_text('law "S" {\n    version: "1"\n}\n\nthreat t\n\ncapability c {\n'
+                    '    intrusion: 1\n}\n\nsafeguard s {\n    by: minister\n}\n\npower p {\n'
+                    '    threats: t\n    capabilities: c\n    requires: s\n}\n\n'
+                    'forbid not_the_military_service {\n    when service == "MIVD"\n}\n')
+    op = {"id": "o", "date": "2028-01-01", "service": service, "threat": "t",
+          "capabilities": ["c"], "approvals": ["s"]}
+    for how in ((), ("--reference",)):
+        decision = json.loads(run("decide", str(spec), "-", "--json", *how,
+                                  stdin=json.dumps(op)).stdout)
+        assert decision["verdict"] == verdict
+        assert [v["message"] for v in decision["violations"]] == ([message] if message else [])
+    log = tmp_path / "ops.jsonl"
+    log.write_text((json.dumps(op) + "\n") * 3)
+    assert [json.loads(line)["verdict"] for line in
+            run("audit", str(spec), str(log), "-q").stdout.splitlines()] == [verdict] * 3

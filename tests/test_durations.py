@@ -59,3 +59,34 @@ def test_durations_compare_exactly_near_the_end_of_the_calendar() -> None:
     last = dt.date(9999, 12, 31)
     assert Duration(91, Unit.DAYS).compare(Duration(3, Unit.MONTHS), last) == 0
     assert Duration(92, Unit.DAYS).compare(Duration(3, Unit.MONTHS), last) == 1
+
+
+_SPANS = st.builds(Duration, st.integers(1, 800), st.sampled_from(list(Unit)))
+
+
+@given(_SPANS, _SPANS, st.dates(dt.date(1900, 1, 1), dt.date(2200, 12, 31)))
+def test_conditions_compare_durations_by_length(a: Duration, b: Duration, day: dt.date) -> None:
+    """`==` and `!=` in conditions agree with `<=` and `>=` (both hold: equal), and membership
+    of a set of durations is equality with one of them: `retention == 12 months` holds for
+    `1 year`, and `duration == 4 weeks` for `28 days`. They compared unit and amount, so that
+    writing the same length in another unit escaped a conditional requirement or a prohibition."""
+    from authority_dsl.conditions import Facts, apply
+
+    facts = Facts("", 0, frozenset(), 0, "targeted", frozenset(), None, None, False, day, None,
+                  frozenset(), (), {})
+    equal = apply("<=", a, b, facts) and apply(">=", a, b, facts)
+    assert apply("==", a, b, facts) == equal
+    assert apply("!=", a, b, facts) == (not equal)
+    assert apply("in", a, frozenset({b}), facts) == equal
+    assert apply("notin", a, frozenset({b}), facts) == (not equal)
+    assert apply("contains", frozenset({b}), a, facts) == equal
+
+
+def test_a_year_equals_twelve_months_in_a_condition() -> None:
+    from authority_dsl.conditions import Facts, apply
+
+    facts = Facts("", 0, frozenset(), 0, "targeted", frozenset(), None, None, False,
+                  dt.date(2027, 3, 1), None, frozenset(), (), {})
+    assert apply("==", Duration(1, Unit.YEARS), Duration(12, Unit.MONTHS), facts)
+    assert apply("==", Duration(28, Unit.DAYS), Duration(4, Unit.WEEKS), facts)
+    assert not apply("==", Duration(30, Unit.DAYS), Duration(1, Unit.MONTHS), facts)  # March

@@ -84,7 +84,7 @@ def test_remembered_decisions_agree(case: tuple[GenLaw, Operation], shift: int) 
 @given(law_and_op(), st.sampled_from([
     "any share (country in watched)", "any share (country in watched) and scope == bulk",
     "any share (data == unevaluated) or severity >= 3", "recipients contains private_party"]),
-    st.lists(st.tuples(st.sampled_from(["NL", "RU", "BE"]),
+    st.lists(st.tuples(st.sampled_from(["NL", "RU", "BE", "ru", "XX", ""]),
                        st.sampled_from(["evaluated", "unevaluated"])), min_size=1, max_size=4))
 def test_operations_differing_in_sharings_agree(case: tuple[GenLaw, Operation], forbid: str,
                                                 variants: list[tuple[str, str]]) -> None:
@@ -103,6 +103,25 @@ def test_operations_differing_in_sharings_agree(case: tuple[GenLaw, Operation], 
             other = replace(kind, sharing=(replace(first, country=country, data=data),
                                            *op.sharing[1:]))
             assert fast.decide(other).to_json() == reference(law, other).to_json()
+
+
+@given(law_and_op(), st.sampled_from(["ru", "Ru", " RU", "XX", "", "NLD", "UK"]))
+def test_a_country_that_is_not_a_code_is_never_permitted(case: tuple[GenLaw, Operation],
+                                                         country: str) -> None:
+    """Fail closed: a sharing to a country no code names (a sanctioned state in lower case, say)
+    is denied by both evaluators, whatever the law's rules on countries: as an unknown name
+    wherever the law is in force."""
+    gen, op = case
+    assume(op.sharing)
+    law = build(gen, TMP)
+    other = replace(op, sharing=(replace(op.sharing[0], country=country), *op.sharing[1:]))
+    decision = compile_law(law).decide(other)
+    assert decision.to_json() == reference(law, other).to_json()
+    assert decision.verdict == "denied"
+    codes = {v.code for v in decision.violations}
+    assert "law-not-in-force" in codes or any(
+        v.code == "unknown-name" and f"country `{country}`" in v.message
+        for v in decision.violations)
 
 
 @given(law_and_op())
@@ -197,6 +216,7 @@ def test_declaration_order_never_changes_a_verdict(case: tuple[GenLaw, Operation
     a = decide(build(gen, TMP), op)
     b = decide(build(gen, TMP, shuffled_order(gen, 7)), op)
     assert a == b
+    assert a.trace == b.trace  # the record too: its prohibition steps followed the order
 
 
 @given(law_and_op())

@@ -20,6 +20,7 @@ from typing import TypeVar
 import attrs
 
 from ..conditions import CannotEvaluate, Cond, Fact, Facts, Op, ShareFacts, apply, evaluate
+from ..countries import COUNTRIES
 from ..durations import Duration
 from ..model import Law, PowerDef, ShareRuleDef
 from ..operation import Operation, Sharing, Subject
@@ -207,10 +208,10 @@ class Space:
         names."""
         named = sorted(set(self.vocab.countries) |
                        {str(v) for s in self.vocab.country_sets for v in s})
-        other = next(c for c in (*_OTHER_COUNTRIES, *(f"X{i}" for i in range(len(named) + 1)))
-                     if c not in named)
+        # Any valid code the law does not name (none is left if it names them all).
+        others = [c for c in (*_OTHER_COUNTRIES, *sorted(COUNTRIES)) if c not in named][:1]
         out: list[str | None] = [None]
-        for country in [*named, other]:
+        for country in [*named, *others]:
             key = self._country_key(country)
             if key not in self._country_reps:
                 self._country_reps[key] = country

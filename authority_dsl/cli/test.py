@@ -3,25 +3,46 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from fractions import Fraction
+
     from rich.console import Console
 
     from ..cases import Coverage, Result
     from ..model import Law
 
 HELP = "run conformance cases (expected verdicts) against a law and report coverage"
+# --fail-under's decimals: more than any threshold needs, few enough for the exact comparison
+# and the decimals printed to take no time (with 1e-999999999, they would take hours).
+_MAX_DECIMALS = 1000
 
 
-def _percent(text: str) -> float:
+class Threshold(NamedTuple):
+    """--fail-under: the percentage as written, to print, and its exact value, to compare."""
+
+    text: str
+    value: Fraction
+
+
+def _percent(text: str) -> Threshold:
+    """Read exactly as the decimal number written (a float would make 80.0000000005 equal 80)."""
+    from decimal import Decimal, InvalidOperation
+    from fractions import Fraction
+
     try:
-        value = float(text)
-    except ValueError:
+        value = Decimal(text)
+    except InvalidOperation:
         raise argparse.ArgumentTypeError(f"`{text}` is not a number") from None
+    if not value.is_finite():
+        raise argparse.ArgumentTypeError(f"`{text}` is not a number")
     if not 0 <= value <= 100:
         raise argparse.ArgumentTypeError("a percentage is between 0 and 100")
-    return value
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -_MAX_DECIMALS:
+        raise argparse.ArgumentTypeError(f"`{text}` has more than {_MAX_DECIMALS} decimals")
+    return Threshold(text.strip(), Fraction(value))
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -37,8 +58,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "file)")
     p.add_argument("--fail-under", type=_percent, metavar="PERCENT",
                    help="fail (exit 3) when coverage of the law's provisions is below PERCENT, "
-                   "compared unrounded; the summary prints the coverage with as many decimals "
-                   "as it takes to show which side of PERCENT it is on")
+                   "compared exactly; the summary prints the coverage with as many decimals as "
+                   "it takes to show which side of PERCENT it is on")
     p.add_argument("--reference", action="store_true",
                    help="use the reference interpreter instead of the compiled evaluator")
     p.add_argument("--no-trace", action="store_true",
@@ -50,13 +71,13 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from ..cases import Decide, coverage, load_cases, run_case
-    from ..checker import load_law
+    from ..checker import load_law_texts
     from ..decision import dumps
     from ..engine import compile_law
     from ..render import print_diagnostics, stderr_console, stdout_console
 
     console = stderr_console()
-    law, diags = load_law(args.spec)
+    law, diags, texts = load_law_texts(args.spec)
     if law is None:
         print_diagnostics(console, [d for d in diags if d.is_error])
         console.print(f"{args.spec}: the law has errors; run `authority check` for details",
@@ -89,9 +110,9 @@ def run(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         results.append(run_case(decide, case))
         times.append(time.perf_counter() - started)
-    cover = coverage(law, results)
+    cover = coverage(law, results, texts)
     failed = sum(not r.passed for r in results)
-    below = _below(cover.percent, args.fail_under)
+    below = _below(cover, args.fail_under)
     if args.junit:
         from ..junit import junit_xml
 
@@ -126,25 +147,30 @@ def _input_named(report: str, law: Law, cases: list[str]) -> str | None:
     return same_file(report, named)
 
 
-def _below(percent: float, fail_under: float | None) -> bool:
-    """Whether coverage falls short of --fail-under; the tolerance absorbs the float error of
-    `100 * done / total` landing a hair under a threshold it equals."""
-    return fail_under is not None and percent + 1e-9 < fail_under
+def _below(cover: Coverage, fail_under: Threshold | None) -> bool:
+    """Whether coverage falls short of --fail-under, compared exactly: the share of the
+    provisions exercised against the threshold as written."""
+    return fail_under is not None and cover.exact_percent < fail_under.value
 
 
-def _percent_text(percent: float, fail_under: float | None) -> str:
+def _percent_text(percent: Fraction, fail_under: Threshold | None) -> str:
     """The coverage with one decimal, or as many more as it takes to agree with --fail-under:
-    83.78% below 83.8 prints as 83.78%, not as 83.8%."""
-    below = _below(percent, fail_under)
-    for decimals in range(1, 10):
-        text = f"{percent:.{decimals}f}"
-        if fail_under is None or (float(text) < fail_under) == below:
+    83.78% below 83.8 prints as 83.78%, not as 83.8%. Rounded exactly, so it always ends: a
+    coverage equal to the threshold shows as it once the threshold's decimals are reached."""
+    from fractions import Fraction
+
+    decimals = 1
+    while True:
+        scaled = str(round(percent * 10**decimals)).rjust(decimals + 1, "0")
+        text = f"{scaled[:-decimals]}.{scaled[-decimals:]}"
+        if fail_under is None or \
+                (Fraction(text) < fail_under.value) == (percent < fail_under.value):
             return text
-    return f"{percent:.9f}"
+        decimals += 1
 
 
 def _json(law: Law, results: list[Result], cover: Coverage,
-          fail_under: float | None) -> dict[str, object]:
+          fail_under: Threshold | None) -> dict[str, object]:
     failed = sum(not r.passed for r in results)
     return {
         "law": law.info,
@@ -160,10 +186,10 @@ def _json(law: Law, results: list[Result], cover: Coverage,
         "passed": len(results) - failed,
         "failed": failed,
         "coverage": cover.to_json(),
-        "fail_under": fail_under,
+        "fail_under": None if fail_under is None else float(fail_under.value),
         # The comparison itself: `coverage.percent` is rounded, and 83.78 shows as 83.78 where
         # the threshold is 83.8, but a reader should not have to redo it.
-        "below_fail_under": _below(cover.percent, fail_under),
+        "below_fail_under": _below(cover, fail_under),
     }
 
 
@@ -249,7 +275,7 @@ def _print_coverage(out: Console, cover: Coverage) -> None:
 
 
 def _print_summary(out: Console, results: list[Result], cover: Coverage,
-                   fail_under: float | None) -> None:
+                   fail_under: Threshold | None) -> None:
     from rich.text import Text
 
     failed = sum(not r.passed for r in results)
@@ -259,9 +285,9 @@ def _print_summary(out: Console, results: list[Result], cover: Coverage,
     line.append(f"{len(results) - failed} passed", style="bold green")
     line.append(", ")
     line.append(f"{failed} failed", style="bold red" if failed else "")
-    line.append(f"; coverage {_percent_text(cover.percent, fail_under)}% ({done} of {total} "
-                "provisions)")
-    if _below(cover.percent, fail_under):
-        line.append(f", below --fail-under {fail_under:g}%", style="bold red")
+    line.append(f"; coverage {_percent_text(cover.exact_percent, fail_under)}% ({done} of "
+                f"{total} provisions)")
+    if fail_under is not None and _below(cover, fail_under):
+        line.append(f", below --fail-under {fail_under.text}%", style="bold red")
     out.print()
     out.print(line)

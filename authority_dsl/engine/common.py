@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from ..conditions import Facts, ShareFacts
+from ..countries import COUNTRIES
 from ..decision import Authorised, Decision, Missing, Violation, verdict_of
 from ..model import Law, PowerDef
 from ..operation import Operation
@@ -41,6 +42,37 @@ class Option:
     power: PowerDef | None = None
 
 
+def fold(text: str) -> str:
+    """A service's name as compared for a near miss: case, spaces at the ends and runs of
+    spaces inside do not count."""
+    return " ".join(text.split()).casefold()
+
+
+_SERVICES: dict[int, tuple[Law, dict[str, str]]] = {}
+
+
+def service_names(law: Law) -> dict[str, str]:
+    """The services the law's conditions name (`service == "AIVD"`), by `fold`ed name."""
+    found = _SERVICES.get(id(law))
+    if found is None or found[0] is not law:
+        from ..analysis.vocabulary import vocabulary
+
+        if len(_SERVICES) >= 64:
+            _SERVICES.clear()
+        found = _SERVICES[id(law)] = (
+            law, {fold(s): s for s in sorted(vocabulary([law]).services)})
+    return found[1]
+
+
+def near_service(law: Law, service: str) -> str | None:
+    """The service the law names that `service` misspells only in case or spacing (`"aivd"`
+    for `"AIVD"`), if any: a condition on `service == "AIVD"` would silently not apply to it."""
+    names = service_names(law)
+    if not names or service in names.values():
+        return None
+    return names.get(fold(service))
+
+
 def check_names(law: Law, op: Operation, out: Outcome) -> frozenset[str]:
     """Every name the operation uses must be declared (fail closed); returns its capabilities."""
     bad = out.violations
@@ -58,6 +90,9 @@ def check_names(law: Law, op: Operation, out: Outcome) -> frozenset[str]:
     for name in op.capabilities:
         if name in law.capabilities:
             capabilities.add(name)
+        elif name in law.techniques:
+            bad.append(Violation("unknown-name", f"`{name}` is a technique, not a capability",
+                                 None, "give it as the operation's `technique`"))
         else:
             bad.append(messages.unknown("capability", name, law.capabilities))
     for subject in op.subjects:
@@ -66,17 +101,30 @@ def check_names(law: Law, op: Operation, out: Outcome) -> frozenset[str]:
                 bad.append(messages.unknown("protected category", name, law.protected))
     requirements = [*law.safeguards, *law.assessments]
     for approval in op.approvals:
-        if approval.safeguard not in law.safeguards:
+        if approval.safeguard in law.assessments:
+            bad.append(Violation("unknown-name", f"`{approval.safeguard}` is an assessment, not "
+                                 "a safeguard", None, "list it under `assessments`"))
+        elif approval.safeguard not in law.safeguards:
             bad.append(messages.unknown("safeguard", approval.safeguard, law.safeguards))
     for name in op.assessments:
-        if name not in law.assessments:
+        if name in law.safeguards:
+            bad.append(Violation("unknown-name", f"`{name}` is a safeguard, not an assessment",
+                                 None, "list it under `approvals`"))
+        elif name not in law.assessments:
             bad.append(messages.unknown("assessment", name, law.assessments))
     for sharing in op.sharing:
         if sharing.recipient not in law.recipients:
             bad.append(messages.unknown("recipient", sharing.recipient, law.recipients))
+        if sharing.country is not None and sharing.country not in COUNTRIES:
+            bad.append(messages.unknown_country(sharing.country))
         for name in sharing.with_:
             if name not in law.safeguards and name not in law.assessments:
                 bad.append(messages.unknown("safeguard or assessment", name, requirements))
+    if op.service is not None:
+        near = near_service(law, op.service)
+        if near is not None:
+            bad.append(Violation("unknown-name", f"unknown service `{op.service}`", None,
+                                 f"did you mean `{near}`?"))
     if capabilities and op.threat is None:
         bad.append(Violation("missing-threat", "the operation names no threat", None,
                              "powers are granted for threats: add `threat`"))

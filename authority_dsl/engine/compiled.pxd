@@ -7,7 +7,7 @@ cdef class CompiledLaw:
     cdef public object boundaries, date_points, law_durations, prohibition_reads, duration_kinds
     cdef public tuple prohibitions
     cdef public frozenset capability_names, protected_names, assessment_names, safeguard_names
-    cdef public frozenset requirement_names
+    cdef public frozenset requirement_names, service_names
     cdef public dict ambiguous, authorised, bulk, candidates, dormant, failed, failures
     cdef public dict fast_templates, index, intrusion, late_missing, memo, missing_cache, ordered
     cdef public dict plans, recipient_foreign, share_cacheable, share_plans, share_prohibited

@@ -30,6 +30,7 @@ from ..conditions import (
     SomeShare,
     apply,
 )
+from ..countries import COUNTRIES
 from ..decision import DENIED, PERMITTED, REQUIRES, Authorised, Decision, Missing, Violation
 from ..durations import Duration, Unit, Validity, date_dependent
 from ..model import Law, PowerDef, ShareRuleDef
@@ -44,9 +45,11 @@ from .common import (
     finish,
     late_note,
     limit_problems,
+    near_service,
     obtained,
     report_failed_options,
     requirement_missing,
+    service_names,
     timely,
 )
 
@@ -142,6 +145,9 @@ def compile_cond(cond: Cond) -> Pred:
         inner = compile_cond(cond.item)
         return lambda f, s: any(inner(f, share) for share in f.shares)
     left, right, op = compile_cond(cond.left), compile_cond(cond.right), cond.op
+    types = {getattr(cond.left, "type", None), getattr(cond.right, "type", None)}
+    if "duration" in types or "set[duration]" in types:
+        return lambda f, s: apply(op, left(f, s), right(f, s), f)  # by length (`apply`)
     if op == "==":
         return lambda f, s: left(f, s) == right(f, s)
     if op == "contains":
@@ -289,6 +295,9 @@ class CompiledLaw:
         self.safeguard_names = frozenset(law.safeguards)
         self.requirement_names = self.assessment_names | self.safeguard_names
         self.recipient_foreign = dict(law.recipients)
+        # The services the law's conditions name: another way of writing one (`"aivd"`) is
+        # left to the general path, which denies it (`common.near_service`).
+        self.service_names = frozenset(service_names(law).values())
         self.intrusion = {n: c.intrusion for n, c in law.capabilities.items()}
         self.bulk = {n: c.scope == "bulk" for n, c in law.capabilities.items()}
         self.authorised = {(c, p.name): Authorised(c, p.name, p.cites)
@@ -428,10 +437,15 @@ class CompiledLaw:
                 protected = protected.union(subject.protected)
         if protected and not protected <= self.protected_names:
             return self._decide_general(op)
+        if service is not None and self.service_names and service not in self.service_names \
+                and near_service(self.law, service) is not None:
+            return self._decide_general(op)
         if shares:
             for sharing in shares:
+                country = sharing.country
                 if sharing.recipient not in self.recipient_foreign or \
-                        not self.requirement_names.issuperset(sharing.with_):
+                        not self.requirement_names.issuperset(sharing.with_) or \
+                        (country is not None and country not in COUNTRIES):
                     return self._decide_general(op)
         if plan.dormant:
             return self._dormant(plan, op)

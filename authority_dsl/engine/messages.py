@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 from collections.abc import Iterable
 
+from ..countries import country_hint
 from ..decision import Violation
 from ..diagnostics import did_you_mean
 from ..durations import Duration
@@ -26,6 +27,10 @@ def _unknown(kind: str, name: str, known: frozenset[str]) -> Violation:
     # nearest known name takes far longer than deciding.
     return Violation("unknown-name", f"unknown {kind} `{name}`", None,
                      did_you_mean(name, known))
+
+
+def unknown_country(code: str) -> Violation:
+    return Violation("unknown-name", f"unknown country `{code}`", None, country_hint(code))
 
 
 def law_not_in_force(law: Law, day: dt.date) -> Violation:
