@@ -31,7 +31,9 @@ KEYWORDS = frozenset({
 })
 _BARE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BLANK = re.compile(r"(?:\s|#[^\n]*)*")
-_SCAN = re.compile(r'#[^\n]*|"(?:[^"\\\n]|\\.)*"?|[{}\n]')  # comments, strings, braces
+# Comments, strings, field keys (`name:`; a `:` stands nowhere else), braces and line feeds.
+_SCAN = re.compile(r'(?P<comment>#[^\n]*)|"(?:[^"\\\n]|\\.)*"?|(?<!\w)(?P<key>[^\W\d]\w*)[ \t]*:'
+                   r"|[{}\n]")
 _ATTR = {"with": "with_"}
 # Kinds whose one-line declarations stay on consecutive lines instead of being spaced apart.
 _GROUPED = (ast.Import, ast.NamedSet, ast.Technique, ast.Protected, ast.Safeguard,
@@ -92,19 +94,28 @@ def _operation_id(op_id: str) -> str:
 # ---- lines ------------------------------------------------------------------------------------
 
 
+# The column of a line whose place on its source line is not known: first on it, or for a `}`, last.
+_LAST = 1 << 30
+_Pos = tuple[int | None, int]  # a source line (None: not known) and column
+
+
 class _Line:
-    """One output line: its depth, text and the source line it came from (None: not known)."""
+    """One output line: its depth, text and where its code starts in the source: the line (None:
+    not known) and the column, which orders the lines that come from one source line."""
 
-    __slots__ = ("at", "before", "collapsed", "depth", "last", "pair", "tag", "text", "trailing")
+    __slots__ = ("at", "before", "col", "collapsed", "depth", "first", "last", "pair", "tag",
+                 "text", "trailing")
 
-    def __init__(self, depth: int, text: str, tag: int | None) -> None:
-        self.depth, self.text, self.tag = depth, text, tag
+    def __init__(self, depth: int, text: str, tag: int | None, col: int = 0) -> None:
+        self.depth, self.text, self.tag, self.col = depth, text, tag, col
         self.at = self.last = 0  # the resolved source line; the last one, for a folded pair
         self.before: list[ast.Comment] = []  # own-line comments printed above this line
         self.trailing: str | None = None
         # For the `{` of an empty body: the text without the body, and the matching `}` line.
         self.collapsed: str | None = None
         self.pair: _Line | None = None
+        # For a `}`: the first line of its block, which takes a comment after a block on one line.
+        self.first: _Line | None = None
 
     @property
     def closing(self) -> bool:
@@ -118,12 +129,20 @@ def _line(span: Span) -> int | None:
     return None if empty else span.line
 
 
-def _tag(value: object) -> int | None:
-    """The source line of a field's value, when the value carries a span."""
+def _pos(value: object) -> _Pos:
+    """Where a value (the first item of a list) starts in the source, when it carries a span."""
     if isinstance(value, tuple) and value:
         value = value[0]
     span = getattr(value, "span", None)
-    return _line(span) if isinstance(span, Span) else None
+    if not isinstance(span, Span) or _line(span) is None:
+        return None, 0
+    return span.line, span.column
+
+
+def _starts(items: Sequence[object]) -> list[tuple[int, int]] | None:
+    """Where each item starts in the source; None unless all of them are known."""
+    starts = [(line, col) for line, col in map(_pos, items) if line is not None]
+    return starts if len(starts) == len(items) else None
 
 
 def _value(value: object, kind: str) -> str:
@@ -151,57 +170,104 @@ class _Spanned(Protocol):
     def span(self) -> Span: ...
 
 
-class _Braces:
-    """Where each body's `}` is in the source text. The parser's spans stop at a block's last
-    kept token and leave out its braces, so the closing lines come from a scan of the text."""
+class _Source:
+    """Where things the AST does not locate are in the source text: the `}` of each body (the
+    parser's spans of blocks end at it, but nothing records its line), the keys of fields (their
+    values may carry no span) and the keywords before a condition (its `when`)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self.opens: list[int] = []  # offsets of every `{` outside strings and comments
-        self.closing: dict[int, int] = {}  # offset of a `{` -> line of its `}`
+        self.depths: dict[int, int] = {}  # offset of a `{` -> how many bodies enclose it
+        self.closing: dict[int, int] = {}  # offset of a `{` -> offset of its `}`
+        self.comments: list[tuple[int, int]] = []  # start and end offsets of every comment
+        self.keys: list[tuple[int, int, str]] = []  # offset, depth and key of every field
         stack: list[int] = []
-        line = 1
         for match in _SCAN.finditer(text):
             token = match.group()
-            if token == "\n":
-                line += 1
+            if match.group("comment") is not None:
+                self.comments.append(match.span())
+            elif match.group("key") is not None:
+                self.keys.append((match.start(), len(stack), match.group("key")))
             elif token == "{":
                 self.opens.append(match.start())
+                self.depths[match.start()] = len(stack)
                 stack.append(match.start())
             elif token == "}" and stack:
-                self.closing[stack.pop()] = line
+                self.closing[stack.pop()] = match.start()
 
     def offset(self, line: int, column: int) -> int:
         return self.line_starts[min(line, len(self.line_starts)) - 1] + column - 1
 
-    def closing_line(self, span: Span) -> int:
-        """The line of the `}` of the node at `span`; its first line if it has no body."""
+    def position(self, offset: int) -> tuple[int, int]:
+        line = max(bisect.bisect_right(self.line_starts, offset), 1)
+        return line, offset - self.line_starts[line - 1] + 1
+
+    def body(self, span: Span) -> int | None:
+        """The offset of the `{` of the node at `span`; None if it has no body."""
         start = self.offset(span.line, span.column)
         end = self.offset(span.end_line, span.end_column)
         k = bisect.bisect_left(self.opens, start)
         if k == len(self.opens):
-            return span.line
+            return None
         brace = self.opens[k]
         if brace >= end and not _BLANK.fullmatch(self.text, end, brace):
-            return span.line  # that `{` belongs to a later declaration
-        return self.closing.get(brace, span.line)
+            return None  # that `{` belongs to a later declaration
+        return brace
+
+    def closing_pos(self, span: Span) -> tuple[int, int]:
+        """Where the `}` of the node at `span` is; its end if it has no body."""
+        brace = self.body(span)
+        if brace is None or brace not in self.closing:
+            return span.end_line, span.end_column
+        return self.position(self.closing[brace])
+
+    def field_pos(self, span: Span) -> dict[str, tuple[int, int]]:
+        """Where each field key in the body of the node at `span` is (not in nested bodies)."""
+        brace = self.body(span)
+        if brace is None or brace not in self.closing:
+            return {}
+        depth, close = self.depths[brace] + 1, self.closing[brace]
+        lo = bisect.bisect_left(self.keys, (brace,))
+        hi = bisect.bisect_left(self.keys, (close,))
+        return {key: self.position(at) for at, d, key in self.keys[lo:hi] if d == depth}
+
+    def keyword_pos(self, span: Span, keywords: int) -> tuple[int, int]:
+        """Where the keyword `keywords` back from `span` is, past spaces, comments and the
+        parentheses a condition may open with: its `when` (1) or `forbid` (2)."""
+        at = self.offset(span.line, span.column)
+        for _ in range(keywords):
+            at -= 1
+            while at >= 0:
+                k = bisect.bisect_right(self.comments, (at, len(self.text))) - 1
+                if k >= 0 and at < self.comments[k][1]:
+                    at = self.comments[k][0] - 1
+                elif self.text[at].isspace() or self.text[at] == "(":
+                    at -= 1
+                else:
+                    break
+            while at > 0 and self.text[at - 1].isalpha():
+                at -= 1  # to the start of the keyword
+        return self.position(max(at, 0))
 
 
 class _Builder:
     """Builds the tagged lines of declarations; empty bodies get a `{`/`}` pair to collapse later
-    (comments may land inside them)."""
+    (comments may land inside them). A list written over several lines with comments among its
+    items keeps one item a line, so that each comment stays next to its item."""
 
-    def __init__(self, braces: _Braces | None = None) -> None:
-        self.braces = braces
+    def __init__(self, source: _Source | None = None,
+                 comments: Iterable[ast.Comment] = ()) -> None:
+        self.source = source
+        self.comments = sorted((c.line, c.column) for c in comments)
 
     def decl(self, decl: ast.Decl) -> list[_Line]:
         span = decl.span
         if isinstance(decl, ast.Import):
-            return [_Line(0, f"import {quote(decl.path)}", span.line)]
+            return [_Line(0, f"import {quote(decl.path)}", span.line, span.column)]
         if isinstance(decl, ast.NamedSet):
-            items = _expr(ast.SetLiteral(decl.items), _ATOM)
-            return [_Line(0, f"set {decl.name} = {items}", span.line)]
+            return self.named_set(decl)
         if isinstance(decl, ast.Law):
             return self.block(f"law {quote(decl.title)}", decl, 0, braces=True)
         if isinstance(decl, ast.Register):
@@ -214,51 +280,103 @@ class _Builder:
             parent = f" under {decl.parent}" if decl.parent is not None else ""
             return self.block(f"threat {decl.name}{parent}", decl, 0, braces=False)
         if isinstance(decl, ast.Technique):
-            names = ", ".join(str(c) for c in decl.capabilities)
-            return self.block(f"technique {decl.name} -> {names}", decl, 0, braces=False)
+            head = f"technique {decl.name} ->"
+            texts = [str(c) for c in decl.capabilities]
+            spread = self.spread(head, decl.capabilities, texts, 0, (_line(span), span.column))
+            return self.block(spread or f"{head} {', '.join(texts)}", decl, 0, braces=False)
         assert isinstance(decl, (ast.Capability, ast.Protected, ast.Safeguard, ast.Assessment,
                                  ast.Recipient, ast.Power, ast.Prohibition, ast.ShareRule,
                                  ast.Principle))
         keyword, braces = _HEADERS[type(decl)]
         return self.block(f"{keyword} {decl.name}", decl, 0, braces=braces)
 
+    def named_set(self, decl: ast.NamedSet) -> list[_Line]:
+        """`set NAME = {...}` on one line, or one item a line when comments stand among the
+        items or after them before the `}`."""
+        span, texts = decl.span, [_expr(item, _ATOM) for item in decl.items]
+        opening = _Line(0, f"set {decl.name} = {{", span.line, span.column)
+        starts = _starts(decl.items)
+        if starts is not None and _line(span) is not None and \
+                self.commented(starts[0] if starts else (span.line, span.column),
+                               (span.end_line, 0)):
+            closing = _Line(0, "}", span.end_line, span.end_column - 1)
+            closing.first = opening
+            return [opening, *_items(texts, starts, 1), closing]
+        opening.text += ", ".join(texts) + "}"
+        return [opening]
+
+    def commented(self, after: tuple[int, int], before: tuple[int, int]) -> bool:
+        """Whether a comment starts between two places in the source."""
+        k = bisect.bisect_right(self.comments, after)
+        return k < len(self.comments) and self.comments[k] < before
+
+    def spread(self, head: str, items: Sequence[object], texts: Sequence[str], depth: int,
+               pos: _Pos) -> list[_Line] | None:
+        """`head` and then one item a line, when comments stand among the items (a comment
+        after the last one stays after the list on one line); None if they go on one line."""
+        starts = _starts(items)
+        if not starts or not self.commented(starts[0], starts[-1]):
+            return None
+        return [_Line(depth, head, *pos), *_items(texts, starts, depth + 1)]
+
     def operation(self, op: ast.OperationSpec, depth: int) -> list[_Line]:
         return self.block(f"operation {_operation_id(op.id)}", op, depth, braces=True)
 
-    def block(self, header: str, node: _Spanned, depth: int, *, braces: bool) -> list[_Line]:
+    def block(self, header: str | list[_Line], node: _Spanned, depth: int, *,
+              braces: bool) -> list[_Line]:
         """`header {` members `}`; an empty body keeps a pair that collapses to `header {}` (or
-        `header` when `braces` is false) unless a comment ends up inside it."""
+        `header` when `braces` is false) unless a comment ends up inside it. The header is one
+        line, or the lines of a spread list."""
         span = node.span
+        head = [_Line(depth, header, _line(span), span.column)] \
+            if isinstance(header, str) else header
+        opening = head[-1]
+        text = opening.text
+        opening.text += " {"
         members = self.fields(node, depth + 1) + self.members(node, depth + 1)
-        opening = _Line(depth, header + " {", _line(span))
         # Without the source text, the `}` line is guessed from the layout (see _resolve_tags).
-        closing = _Line(depth, "}", self.braces.closing_line(span) if self.braces else None)
+        pos: _Pos = self.source.closing_pos(span) if self.source else (None, _LAST)
+        closing = _Line(depth, "}", *pos)
+        closing.first = head[0]
         if not members:
-            opening.collapsed = header + " {}" if braces else header
+            opening.collapsed = text + " {}" if braces else text
             opening.pair = closing
-        return [opening, *members, closing]
+        return [*head, *members, closing]
 
-    def fields(self, node: object, depth: int) -> list[_Line]:
-        lines = []
+    def fields(self, node: _Spanned, depth: int) -> list[_Line]:
+        keys = self.source.field_pos(node.span) if self.source else {}
+        lines: list[_Line] = []
         for key, kind in SCHEMAS[type(node)].items():
             value = getattr(node, _ATTR.get(key, key))
             if value is None or value == ():
                 continue
-            lines.append(_Line(depth, f"{key}: {_value(value, kind)}", _tag(value)))
+            pos: _Pos = keys.get(key) or _pos(value)
+            if kind in ("names", "dated"):
+                texts = [_dated(item) for item in value]
+                spread = self.spread(f"{key}:", value, texts, depth, keys.get(key, (None, 0)))
+                if spread:
+                    lines += spread
+                    continue
+            lines.append(_Line(depth, f"{key}: {_value(value, kind)}", *pos))
         return lines
 
     def members(self, node: object, depth: int) -> list[_Line]:
         lines: list[_Line] = []
         for cond in getattr(node, "conditionals", ()):
-            requires = ", ".join(str(r) for r in cond.requires)
-            text = f"when {format_expr(cond.condition)}"
-            lines.append(_Line(depth, f"{text} requires {requires}" if requires else text,
-                               _line(cond.span)))
+            text, pos = f"when {format_expr(cond.condition)}", self.when_pos(cond.condition)
+            texts = [str(r) for r in cond.requires]
+            if not texts:
+                lines.append(_Line(depth, text, *pos))
+                continue
+            spread = self.spread(f"{text} requires", cond.requires, texts, depth, pos)
+            lines += spread or [_Line(depth, f"{text} requires {', '.join(texts)}", *pos)]
         condition = getattr(node, "condition", None)
         if condition is not None:
-            lines.append(_Line(depth, f"when {format_expr(condition)}", _line(condition.span)))
+            lines.append(_Line(depth, f"when {format_expr(condition)}",
+                               *self.when_pos(condition)))
         for expr in getattr(node, "forbidden", ()):
-            lines.append(_Line(depth, f"forbid when {format_expr(expr)}", _line(expr.span)))
+            lines.append(_Line(depth, f"forbid when {format_expr(expr)}",
+                               *self.when_pos(expr, 2)))
         for subject in getattr(node, "subjects", ()):
             lines += self.block(f"subject {subject.role}", subject, depth, braces=False)
         for sharing in getattr(node, "sharing", ()):
@@ -267,6 +385,21 @@ class _Builder:
         if operation is not None:
             lines += self.operation(operation, depth)
         return lines
+
+    def when_pos(self, condition: ast.Expr, keywords: int = 1) -> _Pos:
+        """Where the `when` (or `forbid when`) before a condition is, which may stand on a line
+        of its own."""
+        pos = _pos(condition)
+        if self.source is None or pos[0] is None:
+            return pos
+        return self.source.keyword_pos(condition.span, keywords)
+
+
+def _items(texts: Sequence[str], starts: Sequence[tuple[int, int]], depth: int) -> list[_Line]:
+    """The items of a list one a line, with the commas between them."""
+    last = len(texts) - 1
+    return [_Line(depth, text + ("," if i < last else ""), *start)
+            for i, (text, start) in enumerate(zip(texts, starts, strict=True))]
 
 
 _HEADERS: dict[type, tuple[str, bool]] = {
@@ -308,28 +441,31 @@ def _resolve_tags(lines: Sequence[_Line], comments: Iterable[ast.Comment]) -> li
 
 
 def _place(lines: Sequence[_Line], comments: Sequence[ast.Comment]) -> list[ast.Comment]:
-    """Attach each comment to a line: own-line comments above the first line from a later source
-    line, trailing ones after the last line from their source line (or on their own line below
-    it if that one is taken). Returns the comments that go at the end of the file."""
+    """Attach each comment to a line: an own-line comment above the line from the nearest later
+    source line; a trailing one after the line from its source line, or the nearest earlier one
+    (on its own line below it if that one is taken). The lines are looked up by source line, not
+    in their order, so comments move with members the layout reorders. A block written on one
+    line takes its trailing comment on its first line (`name {  # allow: ...`), where it still
+    applies to the declaration. Returns the comments that go at the end of the file."""
     tags = _resolve_tags(lines, comments)
     for line, tag in zip(lines, tags, strict=True):
         line.at = line.last = tag
-    rising = list(tags)  # running maximum: bisect finds the first tag above a source line
-    for i in range(1, len(rising)):
-        rising[i] = max(rising[i], rising[i - 1])
-    falling = list(tags)  # running minimum from the end: the last tag at or below a line
-    for i in range(len(falling) - 2, -1, -1):
-        falling[i] = min(falling[i], falling[i + 1])
+    order = sorted(range(len(lines)), key=lambda i: (tags[i], lines[i].col, i))
+    ordered = [tags[i] for i in order]
+    index = {id(line): i for i, line in enumerate(lines)}
     end: list[ast.Comment] = []
     for comment in sorted(comments, key=lambda c: (c.line, c.column)):
-        target = bisect.bisect_right(rising, comment.line)
-        if not comment.own_line:
-            last = bisect.bisect_right(falling, comment.line) - 1
-            if last >= 0 and lines[last].trailing is None:
-                lines[last].trailing = comment.text
+        k = bisect.bisect_right(ordered, comment.line)
+        target = order[k] if k < len(order) else len(lines)
+        if not comment.own_line and k > 0:
+            host = order[k - 1]
+            first = lines[host].first
+            if first is not None and first.at == lines[host].at:
+                host = index[id(first)]
+            if lines[host].trailing is None:
+                lines[host].trailing = comment.text
                 continue
-            if last >= 0:
-                target = last + 1
+            target = host + 1
         if target < len(lines):
             lines[target].before.append(comment)
         else:
@@ -384,9 +520,9 @@ def _comment_run(comments: Sequence[ast.Comment], next_line: int | None) -> list
 def format_module(module: ast.Module, source: str | None = None) -> str:
     """The canonical text of a module, comments included; ends with one newline ("" if empty).
 
-    With `source`, the text the module was parsed from, comments next to a closing brace are
-    placed exactly; without it, by their indentation."""
-    builder = _Builder(_Braces(source) if source is not None else None)
+    With `source`, the text the module was parsed from, comments next to a closing brace, a
+    field or a `when` on a line of its own are placed exactly; without it, by their layout."""
+    builder = _Builder(_Source(source) if source is not None else None, module.comments)
     decls = [builder.decl(item) for item in module.items]
     flat = [line for lines in decls for line in lines]
     end = _place(flat, module.comments)

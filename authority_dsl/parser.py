@@ -771,7 +771,16 @@ class _Builder:
                 continue
             if str(member.data) != "field":
                 kind = _member_kind(member)
-                if kind not in allowed:
+                if kind == "when" and "when_requires" in allowed:
+                    self.fail("bad-field", f"a `when` clause in {what} needs `requires NAME, ...`",
+                              member, "write `when CONDITION requires NAME, ...` as one clause; "
+                              "`requires: ...` with a colon is the field, which always applies")
+                elif kind == "when_requires" and "when" in allowed:
+                    self.fail("bad-field", f"a `when` clause in {what} takes no `requires`",
+                              member, "a prohibition forbids when its condition holds"
+                              if cls is ast.Prohibition else "the `when` says which operations "
+                              "the principle is about; put what they need in `requires:`")
+                elif kind not in allowed:
                     self.fail("bad-field", f"a {_MEMBER_WORDS[member.data]} is not allowed in "
                               f"{what}", member)
                 else:

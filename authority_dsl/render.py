@@ -9,6 +9,7 @@ import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -64,6 +65,19 @@ def _visible(line: str) -> str:
 _HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
+def _layout(line: str) -> tuple[str, list[int]]:
+    """The line as shown, its tabs expanded to stops every 4 cells, and the cell each of its
+    characters starts at (and one for its end): a tab takes up to 4 cells, a wide character (CJK)
+    2, a combining accent none, as the terminal shows them."""
+    shown: list[str] = []
+    cells = [0]
+    for char in line:
+        width = 4 - cells[-1] % 4 if char == "\t" else cell_len(char)
+        shown.append(" " * width if char == "\t" else char)
+        cells.append(cells[-1] + width)
+    return "".join(shown), cells
+
+
 def diagnostic_text(d: Diagnostic, sources: Mapping[str, str] | None = None) -> Text:
     """`file:line:col: error[code]: message`, the source line, a caret underline, help."""
     sev = d.severity.value
@@ -73,18 +87,18 @@ def diagnostic_text(d: Diagnostic, sources: Mapping[str, str] | None = None) -> 
     out.append(f": {d.message}\n")
     src = _source_line(d.span.file, d.span.line, sources or {})
     if src is not None:
-        shown = _visible(src if len(src) <= 200 else src[:200] + "…")
+        shown, cells = _layout(_visible(src if len(src) <= 200 else src[:200] + "…"))
         gutter = f"{d.span.line} | "
         out.append(gutter, style="blue")
-        out.append(shown.expandtabs(4) + "\n")
-        start = max(d.span.column - 1, 0)
-        if d.span.end_line == d.span.line:
-            width = max(d.span.end_column - d.span.column, 1)
-        else:
-            width = max(len(src) - start, 1)
-        width = max(1, min(width, len(shown) - start + 1 if start < len(shown) else 1))
+        out.append(shown + "\n")
+        # Columns count characters; the caret goes by the cells they take on the terminal.
+        start = min(max(d.span.column - 1, 0), len(cells) - 1, 200)
+        # A span over several lines is underlined to the end of its first.
+        end = d.span.end_column - 1 if d.span.end_line == d.span.line else len(src)
+        end = min(max(end, start + 1), len(cells))  # one past the end of the line at most
+        width = max(1, cells[min(end, len(cells) - 1)] - cells[start] + (end == len(cells)))
         out.append(" " * (len(gutter) - 2) + "| ", style="blue")
-        out.append(" " * min(start, 200) + "^" * width, style=_STYLE[sev])
+        out.append(" " * cells[start] + "^" * width, style=_STYLE[sev])
         out.append("\n")
     if d.help:
         out.append("  = help: ", style="bold cyan")

@@ -1,5 +1,5 @@
 """`diagnostics.closest`, the did-you-mean search, against `difflib.get_close_matches`; which
-comments are `# allow:` directives."""
+comments are `# allow:` directives; the wording of a few messages."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from authority_dsl.checker import check_file, load_law
+from authority_dsl.cli import main
 from authority_dsl.diagnostics import closest, did_you_mean
 
 from .test_decide import ROOT
@@ -117,3 +118,123 @@ def test_the_source_line_shown_hides_nothing_and_keeps_the_caret(hidden: str) ->
     assert shown.isprintable()
     assert shown.count("\ufffd") == sum(not c.isprintable() for c in hidden)
     assert caret.index("^") == shown.index("zz")
+
+
+@pytest.mark.parametrize(("item", "what"), [
+    ('case "c" {\n expect: denied\n operation x { date: 2024-01-01 }\n}', "a case"),
+    ("operation x {\n date: 2024-01-01\n}", "an operation"),
+])
+def test_a_law_holding_a_case_or_an_operation_says_which(
+        item: str, what: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With the article its noun takes: `a case`, `an operation`."""
+    spec = tmp_path / "law.auth"
+    spec.write_text(f'law "x" {{}}\n{item}\n', "utf-8")
+    [d] = [d for d in check_file(spec) if d.code == "file-kind"]
+    noun = what.split()[1]
+    assert (d.message, d.help) == (f"a law may not contain {what}",
+                                   f"put {noun}s in a file of their own")
+    # A case file given as the law, as `authority test` reads it.
+    cases = tmp_path / "cases.auth"
+    cases.write_text(f"{item}\n", "utf-8")
+    assert main(["test", str(cases), str(cases)]) == 1
+    assert f"error[file-kind]: a law may not contain {what}\n" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("line", "word"), [
+    ("\twhen intrusion > 3 months", "intrusion > 3 months"),
+    ("\t\tthreats: a,\tb", "b"),
+    ("  x\t\twhen y", "y"),
+    ("    threats: 国家安全, 国家安全x", "国家安全x"),
+    ("\t国家\tx == 1", "x"),
+    ('    description: "e\u0301" zz', "zz"),
+])
+def test_the_caret_goes_by_the_cells_the_line_takes(line: str, word: str) -> None:
+    """The line is shown with its tabs expanded to stops every 4 cells, and a wide character
+    (CJK) takes 2 cells, a combining accent none: the caret counts cells, not characters, so it
+    stays under the text it names."""
+    from rich.cells import cell_len
+
+    from authority_dsl.diagnostics import Diagnostic, Severity, Span
+    from authority_dsl.render import diagnostic_text
+
+    column = line.rindex(word) + 1
+    d = Diagnostic(Severity.ERROR, "unknown-name", "unknown threat",
+                   Span("x.auth", 1, column, 1, column + len(word)))
+    shown, caret = diagnostic_text(d, {"x.auth": line + "\n"}).plain.splitlines()[1:3]
+    assert "\t" not in shown
+    assert caret.index("^") == cell_len(shown[:shown.rindex(word)])
+    assert caret.count("^") == cell_len(word)
+
+
+def test_the_caret_under_a_tab_indented_law(tmp_path: Path) -> None:
+    from authority_dsl.render import diagnostic_text
+
+    spec = tmp_path / "law.auth"
+    spec.write_text('law "T" {\n\tversion: "1"\n}\n\nforbid f {\n\twhen intrusion > 3 months\n}\n',
+                    "utf-8")
+    [d] = check_file(spec)
+    assert d.code == "type-error"
+    shown, caret = diagnostic_text(d).plain.splitlines()[1:3]
+    assert shown == "6 |     when intrusion > 3 months"
+    assert caret == "  |          ^^^^^^^^^^^^^^^^^^^^"
+
+
+def test_sarif_uris_are_percent_encoded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A relative path is a URI reference too: a space or `#` in it is percent-encoded, as the
+    `file:` URI of an absolute path has it."""
+    from authority_dsl.analysis.sarif import to_sarif
+
+    def uri(file: str) -> str:
+        [d] = check_file(Path(file))
+        [result] = to_sarif([d])["runs"][0]["results"]
+        return str(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "laws").mkdir()
+    for name in ("draft v2#final.auth", "laws/été 100%.auth"):
+        (tmp_path / name).write_text('law "x" {}\nthreat unused_one\n', "utf-8")
+    assert uri("draft v2#final.auth") == "draft%20v2%23final.auth"
+    assert uri("laws/été 100%.auth") == "laws/%C3%A9t%C3%A9%20100%25.auth"
+    assert uri(str(tmp_path / "draft v2#final.auth")) == \
+        (tmp_path / "draft v2#final.auth").as_uri()
+    assert uri(str(tmp_path / "draft v2#final.auth")).endswith("/draft%20v2%23final.auth")
+
+
+@pytest.mark.parametrize(("decl", "message", "help_start"), [
+    ("power p {\n    threats: t\n    when urgent\n}",
+     "a `when` clause in a power needs `requires NAME, ...`",
+     "write `when CONDITION requires NAME, ...` as one clause"),
+    ("share s {\n    recipients: r\n    when urgent\n}",
+     "a `when` clause in a share rule needs `requires NAME, ...`",
+     "write `when CONDITION requires NAME, ...` as one clause"),
+    ("forbid f1 { when urgent requires minister_approval }",
+     "a `when` clause in a prohibition takes no `requires`",
+     "a prohibition forbids when its condition holds"),
+    ("principle p { requires: court when urgent requires minister_approval }",
+     "a `when` clause in a principle takes no `requires`",
+     "the `when` says which operations the principle is about"),
+])
+def test_a_when_clause_of_the_wrong_kind_says_what_it_lacks_or_has(
+        decl: str, message: str, help_start: str) -> None:
+    """Powers and share rules take `when COND requires ...`, prohibitions and principles a bare
+    `when COND`: the other kind is not refused as if no `when` were allowed."""
+    from authority_dsl.diagnostics import DiagnosticError
+    from authority_dsl.parser import parse
+
+    with pytest.raises(DiagnosticError) as raised:
+        parse(decl)
+    [d] = raised.value.diagnostics
+    assert (d.code, d.message) == ("bad-field", message)
+    assert d.help is not None and d.help.startswith(help_start)
+
+
+@pytest.mark.parametrize("kind", ["forbid", "principle"])
+def test_a_prohibition_or_principle_without_when_is_located_at_its_name(kind: str,
+                                                                        tmp_path: Path) -> None:
+    """The caret is under the name (it covered `name {`)."""
+    spec = tmp_path / "law.auth"
+    spec.write_text(f'law "T" {{\n    version: "1"\n}}\n\n{kind} nothing {{\n'
+                    '    description: "x"\n}\n', "utf-8")
+    [d] = [d for d in check_file(spec) if "needs a `when` condition" in d.message]
+    assert (d.span.line, d.span.column, d.span.end_line, d.span.end_column) == \
+        (5, len(kind) + 2, 5, len(kind) + 2 + len("nothing"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from authority_dsl import ast, formatter
+from authority_dsl.cli import main
 from authority_dsl.diagnostics import DiagnosticError
 from authority_dsl.durations import Duration, Unit
 from authority_dsl.formatter import format_expr, format_module, format_operation, format_source
@@ -315,15 +317,19 @@ def test_comments_own_line_trailing_closing_brace_and_end_of_file() -> None:
 
 def test_comments_collapsed_onto_one_line_do_not_pile_up() -> None:
     source = """
-        technique t -> a,  # first
-          b  # second
+        forbid f {
+            when a  # first
+              and b  # second
+        }
         threat x
     """
     once = fmt(source)
     assert once == dedent("""
-        technique t -> a, b  # first
+        forbid f {
+            when a and b  # first
+            # second
+        }
 
-        # second
         threat x
     """)
     assert format_source(once) == once
@@ -416,3 +422,246 @@ def test_syntax_errors_pass_through() -> None:
     with pytest.raises(DiagnosticError) as raised:
         format_source("threat {")
     assert raised.value.diagnostics[0].code == "syntax-error"
+
+
+# ---- comments stay with what they annotate ----------------------------------------------------
+
+LAW = dedent("""
+    law "T" {
+        version: "1"
+    }
+
+    threat national_security
+
+    capability system_access {
+        intrusion: 5
+    }
+
+    protected journalist
+
+    safeguard minister_approval {
+        by: minister
+    }
+
+    safeguard court_approval {
+        by: court
+    }
+""")
+
+
+def test_comment_after_a_declaration_on_one_line_stays_on_its_first_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An `# allow:` after a one-line declaration fmt spreads over lines still applies: it stays
+    on the declaration's line, not on its `}`."""
+    law = """
+        law "T" {
+            version: "1"
+        }
+
+        protected lawyer { description: "reserved for the next version" }  # allow: unused
+
+        capability tap { intrusion: 1 }  # allow: technology-word, unused, capability-not-granted
+    """
+    once = fmt(law)
+    assert once.endswith(dedent("""
+        protected lawyer {  # allow: unused
+            description: "reserved for the next version"
+        }
+
+        capability tap {  # allow: technology-word, unused, capability-not-granted
+            intrusion: 1
+        }
+    """))
+    assert format_source(once) == once
+    spec = tmp_path / "law.auth"
+    spec.write_text(dedent(law), "utf-8")
+    assert main(["check", "--strict", str(spec)]) == 0
+    assert main(["fmt", str(spec)]) == 0
+    assert spec.read_text("utf-8") == once
+    assert main(["check", "--strict", str(spec)]) == 0, capsys.readouterr().out
+    nested = 'case "c" { operation o { subject s { protected: journalist } } }  # end of case\n'
+    assert format_source(nested) == dedent("""
+        case "c" {  # end of case
+            operation o {
+                subject s {
+                    protected: journalist
+                }
+            }
+        }
+    """)
+
+
+def test_comments_move_with_the_members_fmt_reorders() -> None:
+    source = LAW + dedent("""
+        power access {
+            threats: national_security
+            capabilities: system_access
+            # art. 30: a journalist's sources need the court
+            when protected contains journalist requires court_approval
+            # art. 45(2): the minister always approves
+            requires: minister_approval  # the field
+            when urgent requires court_approval  # the clause
+        }
+    """)
+    once = format_source(source)
+    assert once.endswith(dedent("""
+        power access {
+            threats: national_security
+            capabilities: system_access
+            # art. 45(2): the minister always approves
+            requires: minister_approval  # the field
+            # art. 30: a journalist's sources need the court
+            when protected contains journalist requires court_approval
+            when urgent requires court_approval  # the clause
+        }
+    """))
+    assert format_source(once) == once
+
+
+def test_commented_items_of_a_list_stay_one_a_line() -> None:
+    """Items of a list written over several lines with comments keep one item a line, each with
+    its comment; a list without comments is joined."""
+    source = LAW + dedent("""
+        set sanctioned_states = {
+            "RU",  # Russia
+            # then
+            "BY",  # Belarus
+            "IR"   # Iran
+        }
+
+        set none_yet = {
+            # to be decided
+        }
+
+        set joined = {
+            "RU",
+            "BY"
+        }  # no comment among the items
+
+        technique tap -> system_access,  # the main one
+            other { description: "d" }
+
+        power access {
+            threats: national_security,  # art. 6
+                terrorism  # art. 7
+            capabilities: system_access
+            when urgent requires minister_approval,  # first
+                court_approval
+            requires: minister_approval
+        }
+
+        case "c" {
+            operation o {
+                approvals: minister_approval on 2027-01-01,
+                    # and then
+                    court_approval
+            }
+        }
+    """)
+    once = format_source(source)
+    assert once.endswith(dedent("""
+        set sanctioned_states = {
+            "RU",  # Russia
+            # then
+            "BY",  # Belarus
+            "IR"  # Iran
+        }
+
+        set none_yet = {
+            # to be decided
+        }
+
+        set joined = {"RU", "BY"}  # no comment among the items
+
+        technique tap ->
+            system_access,  # the main one
+            other {
+            description: "d"
+        }
+
+        power access {
+            threats:
+                national_security,  # art. 6
+                terrorism  # art. 7
+            capabilities: system_access
+            requires: minister_approval
+            when urgent requires
+                minister_approval,  # first
+                court_approval
+        }
+
+        case "c" {
+            operation o {
+                approvals:
+                    minister_approval on 2027-01-01,
+                    # and then
+                    court_approval
+            }
+        }
+    """))
+    assert format_source(once) == once
+    assert format_module(parse(once)) == once
+
+
+def test_comment_after_a_when_on_its_own_line_stays_with_it() -> None:
+    source = """
+        forbid f {
+            description: "d"
+            when  # the condition
+                urgent
+        }
+
+        share s {
+            recipients: foreign_service
+            forbid  # the sanction
+                when country in sanctioned
+        }
+    """
+    assert fmt(source) == dedent("""
+        forbid f {
+            description: "d"
+            when urgent  # the condition
+        }
+
+        share s {
+            recipients: foreign_service
+            forbid when country in sanctioned  # the sanction
+        }
+    """)
+
+
+@st.composite
+def split_sources(draw: st.DrawFn) -> tuple[ast.Module, str]:
+    """A formatted module with lines broken after commas and `{` (lists, sets, conditions and
+    bodies over several lines), and comments after and between the pieces."""
+    module = draw(s.modules(max_items=5))
+    text = format_module(module)
+    out: list[str] = []
+    start = 0
+    for match in re.finditer(r'"(?:[^"\\\n]|\\.)*"|[,{]', text):
+        if match.group() not in (",", "{"):
+            continue  # a string
+        out.append(text[start:match.end()])
+        start = match.end()
+        choice = draw(st.sampled_from(["keep", "newline", "trailing", "own"]))
+        if choice == "newline":
+            out.append("\n")
+        elif choice == "trailing":
+            out.append(f"  # after {len(out)}\n")
+        elif choice == "own":
+            out.append(f"\n# own {len(out)}\n")
+    out.append(text[start:])
+    return module, "".join(out)
+
+
+@given(split_sources())
+def test_split_layout_formats_stably(case: tuple[ast.Module, str]) -> None:
+    module, text = case
+    assert parse(text) == module
+    once = format_source(text)
+    assert parse(once) == module
+    assert sorted(c.text for c in parse(once).comments) == sorted(
+        c.text for c in parse(text).comments
+    )
+    assert format_source(once) == once
+    assert format_module(parse(once)) == once

@@ -23,14 +23,16 @@ import attrs
 from msgspec.structs import replace
 
 from ..checker import allowed
+from ..conditions import AnyOf, Const, Fact, Op
 from ..decision import DENIED, PERMITTED
 from ..diagnostics import NO_SPAN, Diagnostic, DiagnosticError, Span, error, sort_key, warning
-from ..durations import Duration, Unit, Validity
+from ..durations import ALWAYS, Duration, Unit, Validity, hours_range
 from ..engine import compile_law
-from ..model import ConditionalDef, Law, PowerDef
+from ..model import Law, PowerDef
 from ..operation import Approval, Operation
 from ..source import read_source
 from .space import Space
+from .vocabulary import facts_read
 
 LINT_CODES = ("technology-word", "capability-not-granted", "power-never-applies",
               "power-shadowed", "safeguard-ladder")
@@ -96,10 +98,11 @@ def lint_law(law: Law, lexicon: Lexicon | None = None,
     for in `texts` (each file's text, as the law was loaded from), or else in the law's files,
     read again: the law keeps no source text."""
     anchors: dict[Diagnostic, Span] = {}
-    out = [*technology_words(law, lexicon or default_lexicon(), anchors),
+    sources = _texts(law) if texts is None else texts
+    out = [*technology_words(law, lexicon or default_lexicon(), anchors, sources),
            *capabilities_not_granted(law), *powers_never_applying(law), *shadowed_powers(law),
            *safeguard_ladder(law)]
-    return sorted(allowed(out, _texts(law) if texts is None else texts, anchors), key=sort_key)
+    return sorted(allowed(out, sources, anchors), key=sort_key)
 
 
 def _texts(law: Law) -> dict[str, str]:
@@ -116,17 +119,19 @@ def _texts(law: Law) -> dict[str, str]:
 # ---- technology words -------------------------------------------------------------------------
 
 
-def technology_words(law: Law, lexicon: Lexicon,
-                     anchors: dict[Diagnostic, Span] | None = None) -> Iterator[Diagnostic]:
+def technology_words(law: Law, lexicon: Lexicon, anchors: dict[Diagnostic, Span] | None = None,
+                     texts: Mapping[str, str] | None = None) -> Iterator[Diagnostic]:
     """Technology words in names and descriptions. A word in a description is pointed at where
-    it is written; `anchors` (when given) records the declaration it belongs to, where an
-    `# allow:` directive for it is looked for too."""
+    it is written, found in `texts` (each file's text; else the law's files, read again);
+    `anchors` (when given) records the declaration it belongs to, where an `# allow:` directive
+    for it is looked for too."""
     declarations: list[tuple[str, str, str | None]] = []
     declarations += [("threat", t.name, t.description) for t in law.threats.values()]
     declarations += [("capability", c.name, c.description) for c in law.capabilities.values()]
     declarations += [("power", p.name, p.description) for p in law.powers]
     help_text = ("a technology-neutral law names threats and abstract capabilities; map "
                  "techniques to capabilities in the technique register")
+    sources = _texts(law) if texts is None else texts
     for kind, name, description in declarations:
         span = law.spans.get(name, NO_SPAN)
         words = sorted({w.lower() for _, w in lexicon.find(name.replace("_", " "))})
@@ -134,34 +139,86 @@ def technology_words(law: Law, lexicon: Lexicon,
             yield warning("technology-word", f"{kind} `{name}` is named after a technology: "
                           f"`{word}`", span, help_text)
         seen = set(words)
-        for _, word in sorted(lexicon.find(description or "")):
+        for offset, word in sorted(lexicon.find(description or "")):
             if word.lower() in seen:
                 continue
             seen.add(word.lower())
+            where = _word_span(sources.get(span.file), span, description or "", offset,
+                               len(word))
             found = warning("technology-word", f"the description of {kind} `{name}` names a "
-                            f"technology: `{word}`", _word_span(span, word), help_text)
+                            f"technology: `{word}`", where, help_text)
             if anchors is not None:
                 anchors[found] = span
             yield found
 
 
-def _word_span(decl: Span, word: str) -> Span:
-    """Where `word` is written in the declaration's description, if the source can be read."""
-    try:
-        lines = Path(decl.file).read_text("utf-8").splitlines()
-    except (OSError, UnicodeError):
+# The tokens of a declaration, as far as finding its `description:` string needs: comments and
+# strings are whole tokens, so that neither a `{`, `}` or `description` in them counts.
+_TOKEN = re.compile(r'(?P<skip>\s+|#[^\n]*)|(?P<string>"(?:[^"\\\n]|\\.)*")|(?P<word>\w+)|.',
+                    re.DOTALL)
+
+
+def _word_span(text: str | None, decl: Span, description: str, offset: int,
+               length: int) -> Span:
+    """Where the characters `offset` to `offset + length` of the description are written: in
+    the string of the `description:` field of the declaration named at `decl`; `decl` itself
+    when the source is not at hand or does not hold that description."""
+    if text is None or (found := _description_token(text, decl)) is None:
         return decl
-    pattern = re.compile(_EDGE + re.escape(word) + _END)
-    for number in range(decl.line, min(len(lines), decl.line + 80) + 1):
-        line = lines[number - 1]
-        if number > decl.line and line.startswith("}"):
-            break
-        if "description" not in line:
+    start, token = found
+    decoded, raw = _decode(token[1:-1])
+    if decoded != description:
+        return decl
+    line = text.count("\n", 0, start) + 1
+    column = start - (text.rfind("\n", 0, start) + 1) + 2  # 1-based, after the quote
+    return Span(decl.file, line, column + raw[offset], line, column + raw[offset + length])
+
+
+def _description_token(text: str, decl: Span) -> tuple[int, str] | None:
+    """The offset and text of the string given to `description:` in the body of the
+    declaration whose name is at `decl`."""
+    lines = text.split("\n")
+    if decl.line > len(lines):
+        return None
+    position = sum(len(line) + 1 for line in lines[:decl.line - 1]) + decl.column - 1
+    depth, expecting = 0, ""
+    for match in _TOKEN.finditer(text, position):
+        kind, token = match.lastgroup, match.group()
+        if kind == "skip":
             continue
-        match = pattern.search(line)
-        if match:
-            return Span(decl.file, number, match.start() + 1, number, match.end() + 1)
-    return decl
+        if expecting == ":" and token == ":":
+            expecting = "string"
+            continue
+        if expecting == "string" and kind == "string":
+            return match.start(), token
+        expecting = ""
+        if token == "{":
+            depth += 1
+        elif token == "}":
+            depth -= 1
+            if depth <= 0:
+                return None
+        elif depth == 1 and token == "description":
+            expecting = ":"
+    return None
+
+
+def _decode(body: str) -> tuple[str, list[int]]:
+    """A string literal's text without its escapes, and for each of its characters (and its
+    end) the offset in `body` where it is written."""
+    out: list[str] = []
+    raw: list[int] = []
+    i = 0
+    while i < len(body):
+        raw.append(i)
+        if body[i] == "\\" and i + 1 < len(body):
+            out.append({"n": "\n", "t": "\t"}.get(body[i + 1], body[i + 1]))
+            i += 2
+        else:
+            out.append(body[i])
+            i += 1
+    raw.append(len(body))
+    return "".join(out), raw
 
 
 # ---- capabilities and powers ------------------------------------------------------------------
@@ -201,27 +258,46 @@ def _never_applies(law: Law, power: PowerDef) -> str | None:
     if not any(_overlap(t.valid, power.valid) and _overlap(t.valid, law.in_force)
                for t in threats):
         return "none of its threats is in force while it is"
-    alone = attrs.evolve(law, powers=(power,))
-    compiled = compile_law(alone)
-    space = Space([alone], mode="verify")
-    blockers: set[str] = set()
+    probe = _probe(law, power)
+    compiled = compile_law(probe)
+    uses = AnyOf(tuple(Op("contains", Fact("capabilities", "set[capability]"),
+                          Const(c, "capability")) for c in sorted(power.capabilities)))
+    space = Space([probe], [uses], mode="verify")
+    approvals = tuple(Approval(s) for s in law.safeguards)
+    blockers: list[frozenset[str]] = []  # the prohibitions on each operation it could serve
     for op in space:
-        if not op.capabilities or not set(op.capabilities) & power.capabilities:
+        if not set(op.capabilities) & power.capabilities:
             continue
-        decision = compiled.decide(replace(
-            op, approvals=tuple(Approval(s) for s in law.safeguards),
-            assessments=tuple(law.assessments)))
+        decision = compiled.decide(replace(op, approvals=approvals,
+                                           assessments=tuple(law.assessments)))
         if decision.verdict == PERMITTED:
             return None
-        blockers |= {v.message.split("`")[1] for v in decision.violations
-                     if v.code == "prohibited"}
+        if power.valid.contains(op.date) and op.threat is not None and \
+                power.threats & law.threats[op.threat].ancestors:
+            blockers.append(frozenset(v.message.split("`")[1] for v in decision.violations
+                                      if v.code == "prohibited"))
     if not space.exhaustive:
         return None
-    if blockers:
-        names = ", ".join(f"`{b}`" for b in sorted(blockers))
-        plural = len(blockers) > 1
-        return f"prohibition{'s' * plural} {names} always block{'' if plural else 's'} it"
+    if blockers and all(blockers):
+        names = frozenset.intersection(*blockers) or frozenset.union(*blockers)
+        listed = ", ".join(f"`{b}`" for b in sorted(names))
+        plural = len(names) > 1
+        return f"prohibition{'s' * plural} {listed} always block{'' if plural else 's'} it"
     return "every operation that could use it is denied (its limits or conditions cannot be met)"
+
+
+def _probe(law: Law, power: PowerDef) -> Law:
+    """`law` with `power` as the only power for its capabilities, and every other capability
+    granted for every threat with no requirement, limit or condition: an operation is permitted
+    here, with everything obtained, if `power` serves some operation that the real law does not
+    deny — also one with capabilities of other powers, which may lift a prohibition that is not
+    increasing (`when intrusion < 3`)."""
+    rest = frozenset(law.capabilities) - power.capabilities
+    if not rest:
+        return attrs.evolve(law, powers=(power,))
+    others = PowerDef(f"{power.name} others", frozenset(law.threats), rest, frozenset(), (),
+                      None, False, None, None, ALWAYS, None)
+    return attrs.evolve(law, powers=(power, others))
 
 
 def _covers(q: PowerDef, threat: str, law: Law) -> bool:
@@ -235,29 +311,52 @@ def _within(inner: Validity, outer: Validity) -> bool:
 
 
 def _at_least(a: Duration | None, b: Duration | None) -> bool:
-    """Limit `a` allows at least what limit `b` allows, on every start date."""
+    """Limit `a` allows at least what limit `b` allows, on every start date: counted from any
+    date, `a` ends no earlier than `b`. Units of one kind keep their order on every date; a
+    fixed length against a calendar one is compared with the calendar one's shortest (or
+    longest) length over all start dates."""
     if a is None:
         return True
     if b is None:
         return False
-    fixed = {Unit.HOURS: 1, Unit.DAYS: 24, Unit.WEEKS: 168}
-    calendar = {Unit.MONTHS: 1, Unit.YEARS: 12}
-    if a.unit in fixed and b.unit in fixed:
-        return a.amount * fixed[a.unit] >= b.amount * fixed[b.unit]
-    if a.unit in calendar and b.unit in calendar:
-        return a.amount * calendar[a.unit] >= b.amount * calendar[b.unit]
-    return False
+    if a.calendar and b.calendar:
+        return _months(a) >= _months(b)
+    return _hours(a)[0] >= _hours(b)[1]
 
 
-def _clauses_within(q: tuple[ConditionalDef, ...], p: PowerDef) -> bool:
-    """Every requirement a clause of `q` adds, `p` requires too in the same circumstances."""
-    for clause in q:
-        for name in clause.requires:
-            if name in p.requires:
-                continue
-            if not any(c.condition == clause.condition and name in c.requires
-                       for c in p.conditionals):
-                return False
+def _months(d: Duration) -> int:
+    return d.amount * (12 if d.unit is Unit.YEARS else 1)
+
+
+def _hours(d: Duration) -> tuple[int, int]:
+    """The shortest and the longest `d` lasts, in hours, over all start dates; for calendar
+    spans too long to range exactly, the bounds of 28 and 31 days a month."""
+    exact = hours_range(d)
+    if exact is not None:
+        return exact
+    return _months(d) * 28 * 24, _months(d) * 31 * 24
+
+
+# Facts every operation states, that a condition can always evaluate: a condition reading any
+# other (a duration, a service, a sharing's country) fails closed when it is left out.
+_ALWAYS_STATED = frozenset({"threat", "severity", "capabilities", "intrusion", "scope",
+                            "protected", "retention", "urgent", "date", "recipients", "shares",
+                            "recipient", "data", "foreign"})
+
+
+def _clauses_within(q: PowerDef, p: PowerDef) -> bool:
+    """`q`'s conditional requirements never stop it where `p` can be used: each clause adds
+    only requirements `p` has in the same circumstances (unconditionally or under the same
+    condition), and a condition that cannot be evaluated (it fails closed, `q` cannot be used)
+    either can always be evaluated where `p` can be used (`p`'s maximum duration needs a stated
+    duration) or is a condition of `p` too, which fails on the same operations."""
+    stated = _ALWAYS_STATED | ({"duration"} if p.max_duration is not None else set())
+    for clause in q.conditionals:
+        same = [c for c in p.conditionals if c.condition == clause.condition]
+        if not same and not facts_read(clause.condition) <= stated:
+            return False
+        if not clause.requires <= p.requires.union(*(c.requires for c in same)):
+            return False
     return True
 
 
@@ -267,7 +366,7 @@ def dominates(q: PowerDef, p: PowerDef, law: Law) -> bool:
             and p.capabilities <= q.capabilities
             and _within(p.valid, q.valid)
             and q.requires <= p.requires
-            and _clauses_within(q.conditionals, p)
+            and _clauses_within(q, p)
             and _at_least(q.max_duration, p.max_duration)
             and _at_least(q.retention, p.retention))
 

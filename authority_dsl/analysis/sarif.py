@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from .. import __version__
 from ..diagnostics import Diagnostic
@@ -32,8 +33,10 @@ RULES = {
 
 
 def _uri(file: str) -> str:
+    """A URI reference for the file: an absolute path as a `file:` URI, a relative one
+    percent-encoded (`draft%20v2%23final.auth`), as RFC 3986 wants both."""
     path = Path(file)
-    return path.as_posix() if not path.is_absolute() else path.as_uri()
+    return path.as_uri() if path.is_absolute() else quote(path.as_posix())
 
 
 def to_sarif(diagnostics: Iterable[Diagnostic]) -> dict[str, Any]:
