@@ -444,3 +444,19 @@ def test_a_service_the_law_names_written_otherwise_is_denied(
     log.write_text((json.dumps(op) + "\n") * 3)
     assert [json.loads(line)["verdict"] for line in
             run("audit", str(spec), str(log), "-q").stdout.splitlines()] == [verdict] * 3
+
+
+@pytest.mark.parametrize("text", ["3 months", "3 MONTHS", "3 Month", "3months", " 1 year ",
+                                  "2 Weeks", "3 mnths", "3 monthss", "1.5 months", "month"])
+def test_the_schema_takes_the_durations_the_tool_takes(text: str) -> None:
+    """Units in any case are read by the tool; the shipped schema said only lower case."""
+    from authority_dsl.durations import parse_duration
+
+    op = {"id": "o", "date": "2028-01-01", "duration": text}
+    try:
+        parse_duration(text)
+        taken = True
+    except ValueError:
+        taken = False
+    valid = jsonschema.validators.validator_for(schema("operation"))(schema("operation"))
+    assert valid.is_valid(op) == taken
