@@ -417,8 +417,15 @@ class _Checker:
                               t.name.span, "a threat cannot be its own ancestor")
             severity = next((d.severity for n in chain for d in decls
                              if d.name.name == n and d.severity is not None), 0)
+            # In force while it and every threat above it are: a sub-category does not outlive
+            # the category it belongs to.
+            windows = [validity(d.valid) for n in chain for d in decls if d.name.name == n]
+            starts = [w.start for w in windows if w.start is not None]
+            ends = [w.end for w in windows if w.end is not None]
+            valid = validity(t.valid) if len(windows) == 1 else attrs.evolve(
+                validity(t.valid), start=max(starts, default=None), end=min(ends, default=None))
             out[t.name.name] = ThreatDef(t.name.name, parents[t.name.name], frozenset(chain),
-                                         severity, t.cites, validity(t.valid), t.description)
+                                         severity, t.cites, valid, t.description)
         return out
 
     def capabilities(self) -> dict[str, CapabilityDef]:

@@ -460,3 +460,24 @@ def test_the_schema_takes_the_durations_the_tool_takes(text: str) -> None:
         taken = False
     valid = jsonschema.validators.validator_for(schema("operation"))(schema("operation"))
     assert valid.is_valid(op) == taken
+
+
+def test_a_sub_threat_does_not_outlive_its_parent(tmp_path: Path) -> None:
+    """After `temp_act` lapses, `sub` under it lapses too (it was permitted by the power for
+    `temp_act`); within the window both are permitted."""
+    spec = tmp_path / "law.auth"
+    spec.write_text('law "Sub" {\n    version: "1"\n}\n\nthreat temp_act {\n'
+                    '    valid: 2020-01-01 .. 2020-12-31\n}\n\nthreat sub under temp_act\n\n'
+                    'capability c {\n    intrusion: 1\n}\n\nsafeguard s {\n    by: minister\n}\n\n'
+                    'power p {\n    threats: temp_act\n    capabilities: c\n    requires: s\n}\n')
+    for day, verdict in (("2020-06-01", "permitted"), ("2021-06-01", "denied"),
+                         ("2019-12-31", "denied")):
+        for threat in ("temp_act", "sub"):
+            op = {"id": "o", "date": day, "threat": threat, "capabilities": ["c"],
+                  "approvals": ["s"]}
+            for how in ((), ("--reference",)):
+                decision = json.loads(run("decide", str(spec), "-", "--json", *how,
+                                          stdin=json.dumps(op)).stdout)
+                assert decision["verdict"] == verdict, (day, threat, how)
+                if verdict == "denied":
+                    assert [v["code"] for v in decision["violations"]] == ["threat-not-in-force"]
