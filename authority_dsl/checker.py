@@ -158,6 +158,9 @@ def check_any(path: str | Path) -> tuple[Law | None, list[Diagnostic], dict[str,
     text = read_source(path)
     diags = list(hidden_characters(text, str(path)))
     diags.extend(_check_plain(module))
+    if any(isinstance(i, ast.Import) for i in module.items):
+        # Its imports as a law would load them: missing, leaving the folder, in a cycle.
+        diags.extend(load_with_imports(path)[1])
     texts = {str(path): text}
     return None, sorted(allowed(diags, texts), key=sort_key), texts
 
@@ -223,6 +226,10 @@ def _check_plain(module: ast.Module) -> list[Diagnostic]:
             seen[name.name] = name.span
         diags.extend(_script_warnings(name))
     return diags
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[:1] in "aeiou" else "a"
 
 
 def _name_of(item: ast.Decl) -> ast.Ident | None:
@@ -319,7 +326,8 @@ class _Checker:
         if decl is not None:
             self.used.add(ident.name)
             kind = ast.NAMED_KINDS[type(decl)]
-            self.fail("wrong-kind", f"`{ident.name}` is a {kind}, not a {role}", ident.span)
+            self.fail("wrong-kind", f"`{ident.name}` is {_article(kind)} {kind}, not "
+                      f"{_article(role)} {role}", ident.span)
             return None
         known = [n for n, d in self.decls.items() if isinstance(d, kinds)]
         self.fail("unknown-name", f"unknown {role} `{ident.name}`", ident.span,
@@ -424,8 +432,14 @@ class _Checker:
             ends = [w.end for w in windows if w.end is not None]
             valid = validity(t.valid) if len(windows) == 1 else attrs.evolve(
                 validity(t.valid), start=max(starts, default=None), end=min(ends, default=None))
+            if valid.start is not None and valid.end is not None and valid.start > valid.end:
+                self.warn("threat-never-in-force", f"threat `{t.name.name}` is never in force: "
+                          "its `valid` window lies outside that of a threat above it",
+                          t.name.span, "a threat is in force only while every threat above it "
+                          "is; widen one of the windows")
             out[t.name.name] = ThreatDef(t.name.name, parents[t.name.name], frozenset(chain),
-                                         severity, t.cites, valid, t.description)
+                                         severity, t.cites, validity(t.valid), t.description,
+                                         valid)
         return out
 
     def capabilities(self) -> dict[str, CapabilityDef]:

@@ -19,8 +19,12 @@ class ThreatDef:
     ancestors: frozenset[str]  # itself and every ancestor
     severity: int
     cites: str | None
-    valid: Validity
+    valid: Validity  # as declared
     description: str | None
+    # When it is in force: its own window within those of every threat above it (a sub-threat
+    # does not outlive its parent); `valid` if none above it has one.
+    in_force: Validity = attrs.field(default=attrs.Factory(lambda self: self.valid,
+                                                           takes_self=True))
 
 
 @attrs.frozen

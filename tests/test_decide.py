@@ -422,7 +422,9 @@ def test_the_order_of_prohibitions_never_changes_the_record(tmp_path: Path) -> N
 @pytest.mark.parametrize(("service", "verdict", "message"), [
     ("MIVD", "denied", 'prohibition `not_the_military_service` applies: service == "MIVD"'),
     ("mivd", "denied", "unknown service `mivd`"), (" MIVD", "denied", "unknown service ` MIVD`"),
-    ("AIVD", "permitted", None)])
+    ("mıvd", "denied", "unknown service `mıvd`"), ("MİVD", "denied", "unknown service `MİVD`"),
+    ("M IVD", "denied", "unknown service `M IVD`"),
+    ("MIVD\u200b", "denied", "unknown service `MIVD\u200b`"), ("AIVD", "permitted", None)])
 def test_a_service_the_law_names_written_otherwise_is_denied(
         tmp_path: Path, service: str, verdict: str, message: str | None) -> None:
     """`forbid when service == "MIVD"` did not apply to `"mivd"`, which was permitted: a service
@@ -447,9 +449,12 @@ def test_a_service_the_law_names_written_otherwise_is_denied(
 
 
 @pytest.mark.parametrize("text", ["3 months", "3 MONTHS", "3 Month", "3months", " 1 year ",
-                                  "2 Weeks", "3 mnths", "3 monthss", "1.5 months", "month"])
+                                  "2 Weeks", "3 mnths", "3 monthss", "1.5 months", "month",
+                                  "100000 days", "100001 days", "999999 days", "0100000 hours",
+                                  "0" * 25 + "99999 days", "0" * 26 + "99999 days"])
 def test_the_schema_takes_the_durations_the_tool_takes(text: str) -> None:
-    """Units in any case are read by the tool; the shipped schema said only lower case."""
+    """Units in any case are read by the tool; the shipped schema said only lower case, and
+    took amounts up to 999,999 where the tool takes 100,000."""
     from authority_dsl.durations import parse_duration
 
     op = {"id": "o", "date": "2028-01-01", "duration": text}
@@ -481,3 +486,39 @@ def test_a_sub_threat_does_not_outlive_its_parent(tmp_path: Path) -> None:
                 assert decision["verdict"] == verdict, (day, threat, how)
                 if verdict == "denied":
                     assert [v["code"] for v in decision["violations"]] == ["threat-not-in-force"]
+
+
+def test_the_order_of_clauses_never_changes_the_record(tmp_path: Path) -> None:
+    """A share rule's `forbid when` clause that cannot be evaluated hid the clauses after it, and
+    a requirement two `when` clauses ask for gave the first one's condition as its reason: each
+    depended on the order the clauses were written in. Every record is now the same either way."""
+    head = ('law "M" {\n    version: "1"\n}\n\nthreat top\n\ncapability cap {\n    intrusion: 3\n'
+            '}\n\nsafeguard minister {\n    by: minister\n}\n\nsafeguard court {\n    by: court\n'
+            '}\n\nprotected journalist\n\nrecipient foreign_service {\n    foreign: true\n}\n\n')
+    power = ("power p1 {{\n    threats: top\n    capabilities: cap\n    requires: minister\n"
+             "    {0}\n    {1}\n}}\n\n")
+    rule = ("share fs {{\n    recipients: foreign_service\n    requires: minister\n    {0}\n"
+            "    {1}\n}}\n")
+    clauses = ("when intrusion >= 3 requires court", "when protected contains journalist "
+               "requires court")
+    forbids = ('forbid when country == "NL"', "forbid when duration > 2 weeks")
+    op = json.dumps({"id": "x", "date": "2025-01-01", "threat": "top", "capabilities": ["cap"],
+                     "approvals": ["minister"], "subjects": [{"protected": ["journalist"]}],
+                     "sharing": [{"recipient": "foreign_service", "country": "NL"}]})
+    no_sharing = json.dumps({**json.loads(op), "sharing": []})
+    records = []
+    for flip in (False, True):
+        order = (lambda pair: pair[::-1]) if flip else (lambda pair: pair)
+        spec = tmp_path / "law.auth"
+        spec.write_text(head + power.format(*order(clauses)) + rule.format(*order(forbids)))
+        for how in ((), ("--reference",)):
+            for one in (op, no_sharing):
+                record = json.loads(run("decide", str(spec), "-", "--json", *how,
+                                        stdin=one).stdout)
+                del record["law"]
+                records.append(record)
+    assert all(record == records[i % 2] for i, record in enumerate(records))
+    assert [v["code"] for v in records[0]["violations"]] == ["cannot-evaluate",
+                                                            "sharing-forbidden"]
+    assert [(m["requirement"], m["because"]) for m in records[1]["missing"]] == [
+        ("court", "intrusion >= 3")]

@@ -238,3 +238,33 @@ def test_a_prohibition_or_principle_without_when_is_located_at_its_name(kind: st
     [d] = [d for d in check_file(spec) if "needs a `when` condition" in d.message]
     assert (d.span.line, d.span.column, d.span.end_line, d.span.end_column) == \
         (5, len(kind) + 2, 5, len(kind) + 2 + len("nothing"))
+
+
+def test_a_vocabulary_file_has_its_imports_checked(tmp_path: Path) -> None:
+    """`check` on a file without a law checked nothing of its imports: a missing one, one
+    leaving the folder and a cycle all gave "0 errors"."""
+    cases = {'import "nope.auth"': "unknown-name", 'import "../x.auth"': "import-outside-folder",
+             'import "v.auth"': "import-cycle"}
+    for line, code in cases.items():
+        spec = tmp_path / "v.auth"
+        spec.write_text(f"{line}\nassessment q\n", "utf-8")
+        assert [d.code for d in check_file(spec) if d.is_error] == [code], line
+    (tmp_path / "x.auth").write_text("assessment r\n", "utf-8")
+    spec.write_text('import "x.auth"\nassessment q\n', "utf-8")
+    assert check_file(spec) == []
+
+
+def test_a_threat_never_in_force_and_the_article_of_a_kind(tmp_path: Path) -> None:
+    spec = tmp_path / "law.auth"
+    spec.write_text('law "T" {\n    version: "1"\n}\n\nthreat a {\n    valid: 2022-01-01 .. '
+                    '2025-12-31\n}\n\nthreat b under a {\n    valid: 2026-01-01 .. 2030-12-31\n'
+                    '}\n\ncapability cap {\n    intrusion: 3\n}\n\nassessment necessity\n\n'
+                    'power pa {\n    threats: a, b\n    capabilities: cap\n'
+                    '    requires: necessity\n}\n\npower pb {\n    threats: necessity\n'
+                    '    capabilities: cap\n    requires: necessity\n}\n', "utf-8")
+    diags = check_file(spec)
+    [never] = [d for d in diags if d.code == "threat-never-in-force"]
+    assert (never.span.line, never.message) == (
+        9, "threat `b` is never in force: its `valid` window lies outside that of a threat "
+        "above it")
+    assert "`necessity` is an assessment, not a threat" in {d.message for d in diags}

@@ -301,3 +301,18 @@ def test_given_dates_are_the_only_ones_a_diff_speaks_of(
     notes = [g.get("note") or "" for g in json.loads(outs[0])["semantic"]["groups"]]
     (note,) = [n for n in notes if n.startswith("every operation starting")]
     assert "on 2020-01-01 " in note and "2028" not in note and "2029" not in note
+
+
+def test_a_threat_window_is_compared_as_declared(tmp_path: Path) -> None:
+    """Widening `a`'s window changes `a`, not `b` under it, which declares none (the window `b`
+    is in force in follows `a`'s, and was shown as `b`'s own)."""
+    law = ('law "T" {{\n    version: "1"\n    in_force: 2020-01-01 ..\n}}\n\nthreat a {{\n'
+           '    valid: 2022-01-01 .. {0}\n}}\n\nthreat b under a\n\ncapability cap {{\n'
+           '    intrusion: 3\n}}\n\nsafeguard minister {{\n    by: minister\n}}\n\npower pa {{\n'
+           '    threats: a\n    capabilities: cap\n    requires: minister\n}}\n')
+    old, new = tmp_path / "old.auth", tmp_path / "new.auth"
+    old.write_text(law.format("2025-12-31"))
+    new.write_text(law.format("2027-12-31"))
+    assert [str(c) for c in structural_diff(_load(old), _load(new))] == [
+        "~ threat `a`: valid: 2022-01-01 .. 2025-12-31 -> 2022-01-01 .. 2027-12-31"]
+    assert _load(old).threats["b"].in_force == _load(old).threats["a"].valid

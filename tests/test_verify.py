@@ -507,3 +507,20 @@ def test_examples_must_be_a_positive_count(examples: str) -> None:
     with pytest.raises(SystemExit) as info:
         main(["verify", f"--examples={examples}", str(SPECS[1])])
     assert info.value.code == 2
+
+
+def test_a_service_named_in_lower_case_is_verified_against_the_others(tmp_path: Path) -> None:
+    """With `service == "aivd"` in the law, the service standing for all the others was `AIVD`,
+    which the engine denies as a misspelling of `aivd`: verify proved a principle that `NCTV`
+    breaks. The one standing for the others is now one no name of the law is near."""
+    spec = tmp_path / "law.auth"
+    spec.write_text('law "VS" {\n    version: "1"\n}\n\nthreat top\n\ncapability cap {\n'
+                    '    intrusion: 3\n}\n\nsafeguard minister {\n    by: minister\n}\n\n'
+                    'power p1 {\n    threats: top\n    capabilities: cap\n    requires: minister\n'
+                    '}\n\nforbid aivd_excluded {\n    when service == "aivd"\n}\n\n'
+                    'principle only_aivd_may_act {\n    deny: true\n'
+                    '    when service != "aivd"\n}\n')
+    done = subprocess.run([sys.executable, "-m", "authority_dsl", "verify", str(spec)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "only_aivd_may_act" in done.stdout and "VIOLATED" in done.stdout

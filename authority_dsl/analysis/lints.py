@@ -255,7 +255,7 @@ def _never_applies(law: Law, power: PowerDef) -> str | None:
     if not _overlap(power.valid, law.in_force):
         return f"it is valid {power.valid}, while the law is in force {law.in_force}"
     threats = [t for t in law.threats.values() if power.threats & t.ancestors]
-    if not any(_overlap(t.valid, power.valid) and _overlap(t.valid, law.in_force)
+    if not any(_overlap(t.in_force, power.valid) and _overlap(t.in_force, law.in_force)
                for t in threats):
         return "none of its threats is in force while it is"
     probe = _probe(law, power)
@@ -444,7 +444,7 @@ def safeguard_ladder(law: Law) -> Iterator[Diagnostic]:
             d for d in space.durations_on(day)[0] if d is not None] or [None]
         for members in space.threat_classes:
             threat = members[0]
-            if not law.threats[threat].valid.contains(day):
+            if not law.threats[threat].in_force.contains(day):
                 continue
             guards = {}
             for cap in law.capabilities:

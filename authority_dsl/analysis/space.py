@@ -22,6 +22,7 @@ import attrs
 from ..conditions import CannotEvaluate, Cond, Fact, Facts, Op, ShareFacts, apply, evaluate
 from ..countries import COUNTRIES
 from ..durations import Duration
+from ..engine.common import fold
 from ..model import Law, PowerDef, ShareRuleDef
 from ..operation import Operation, Sharing, Subject
 from .calendar import (
@@ -152,7 +153,7 @@ class Space:
         severity = info.severity if vocab.severity_whole else None
         facts = neutral_facts(law, name)
         atoms = tuple(_threat_atom(op, facts, name) for op in vocab.threat_ops)
-        return (info.valid, powers, severity, atoms)
+        return (info.in_force, powers, severity, atoms)
 
     def _capability_classes(self) -> list[tuple[str, ...]]:
         names = _union(law.capabilities for law in self.laws)
@@ -241,7 +242,7 @@ class Space:
         cuts: set[dt.date] = set(self.vocab.date_cuts)
         for law in self.laws:
             cuts.update(validity_cuts(law.in_force.start, law.in_force.end))
-            windows = [t.valid for t in law.threats.values()]
+            windows = [t.in_force for t in law.threats.values()]
             windows += [p.valid for p in law.powers] + [p.valid for p in law.prohibitions]
             windows += [r.valid for r in law.share_rules]
             for window in windows:
@@ -435,7 +436,7 @@ class Space:
             windows = [law.in_force] + [p.valid for p in law.prohibitions]
             info = law.threats.get(shape.threat or "")
             if info is not None:
-                windows.append(info.valid)
+                windows.append(info.in_force)
             powers, rules = self.touched(index, shape)
             windows += [p.valid for p in powers] + [r.valid for r in rules]
             for window in windows:
@@ -467,7 +468,12 @@ class Space:
         if "service" not in reads:
             return [None]
         named = sorted(self.vocab.services)
-        other = next(s for s in _OTHER_SERVICES if s not in named)
+        # A service no condition names, not even written otherwise (which the engine denies as
+        # a misspelling of the one it is near: `common.near_service`).
+        folded = {fold(s) for s in named}
+        candidates = itertools.chain(_OTHER_SERVICES,
+                                     (f"other service {i}" for i in itertools.count(2)))
+        other = next(s for s in candidates if fold(s) not in folded)
         return [None, *named, other]
 
     def scalars(self, shape: Shape, day: dt.date) -> Iterator[Scalars]:
@@ -512,7 +518,7 @@ class Space:
         if self.mode != "verify" or threat is None:
             return True
         info = self.laws[0].threats.get(threat)
-        return info is not None and info.valid.contains(day)
+        return info is not None and info.in_force.contains(day)
 
     def count(self) -> int:
         total = 0

@@ -30,7 +30,7 @@ KINDS = (
     ("share rule", "share_rules"),
     ("principle", "principles"),
 )
-_SKIP = {"name", "ancestors", "condition"}  # derived, or shown through `text`
+_SKIP = {"name", "ancestors", "condition", "in_force"}  # derived, or shown through `text`
 
 
 @attrs.frozen

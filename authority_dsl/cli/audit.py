@@ -32,12 +32,12 @@ def _jobs(text: str) -> int:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.usage = ("%(prog)s [-h] [-o DECISIONS.jsonl] [-j N] [--top N] [-q] [--no-progress] "
-               "SPEC... OPERATIONS.jsonl")
+               "[--no-memo] SPEC... OPERATIONS.jsonl")
     p.epilog = ("exit codes: 0 every line decided, 1 some lines were error records (all lines "
                 "were still processed) or bad spec or file, 2 usage error, 130 interrupted "
                 "(Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP): a stopped run's "
                 "output ends with a whole line; 141 the reader of the output stopped early")
-    p.add_argument("paths", nargs="+", metavar="PATH",
+    p.add_argument("paths", nargs="+", metavar="SPEC... OPERATIONS.jsonl",
                    help="one or more versions of the law (SPEC, .auth), then the operations "
                    "(OPERATIONS.jsonl, JSON Lines; - for stdin)")
     p.add_argument("-o", "--output", metavar="DECISIONS.jsonl",

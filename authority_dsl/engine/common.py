@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -43,9 +44,15 @@ class Option:
 
 
 def fold(text: str) -> str:
-    """A service's name as compared for a near miss: case, spaces at the ends and runs of
-    spaces inside do not count."""
-    return " ".join(text.split()).casefold()
+    """A service's name as compared for a near miss: case (`mivd`, `MİVD`, `mıvd`), spaces and
+    invisible characters (`M IVD`, a zero-width space), accents, hyphens and the compatibility
+    forms of letters (`ＭＩＶＤ`) do not count."""
+    kept = [c for c in unicodedata.normalize("NFKD", text)
+            if not c.isspace() and unicodedata.category(c) not in _FOLDED_AWAY]
+    return "".join(kept).upper().casefold()
+
+
+_FOLDED_AWAY = frozenset({"Mn", "Me", "Cf", "Cc", "Pd"})  # accents, invisible, dashes
 
 
 _SERVICES: dict[int, tuple[Law, dict[str, str]]] = {}
@@ -172,6 +179,18 @@ def timely(law: Law, op: Operation, safeguard: str, date: object) -> bool:
     window = law.safeguards[safeguard].urgent_within
     return bool(op.urgent and window is not None and
                 date.toordinal() * 24 <= window.end_hours(op.date))  # type: ignore[attr-defined]
+
+
+def because_of(because: dict[str, str | None], names: Iterable[str], text: str) -> None:
+    """Note that the clause `text` requires `names`: each keeps the condition that comes first
+    by its text, whatever the order of the clauses (None, required outright, stays)."""
+    for name in names:
+        if name not in because:
+            because[name] = text
+        else:
+            known = because[name]
+            if known is not None and text < known:
+                because[name] = text
 
 
 def requirement_missing(law: Law, name: str, because: str | None, rule: str, cites: str | None,

@@ -40,6 +40,7 @@ from .common import (
     Option,
     Outcome,
     Problem,
+    because_of,
     check_names,
     facts_of,
     finish,
@@ -288,7 +289,8 @@ class CompiledLaw:
                          not _reads(p.condition) <= _PLAN_FACTS,
                          _reads(p.condition) <= _PLAN_FACTS | _SHARE_READS)
             for p in law.prohibitions)
-        self.threat_info = {n: (t.ancestors, t.severity, t.valid) for n, t in law.threats.items()}
+        self.threat_info = {n: (t.ancestors, t.severity, t.in_force)
+                            for n, t in law.threats.items()}
         self.capability_names = frozenset(law.capabilities)
         self.protected_names = frozenset(law.protected)
         self.assessment_names = frozenset(law.assessments)
@@ -352,7 +354,7 @@ class CompiledLaw:
         self.ambiguous: dict[object, bool] = {}
         self.date_points = _date_points(conditions)
         edges: set[dt.date] = set()
-        windows = [law.in_force] + [t.valid for t in law.threats.values()]
+        windows = [law.in_force] + [t.in_force for t in law.threats.values()]
         windows += [p.valid for p in law.powers] + [p.valid for p in law.prohibitions]
         windows += [r.valid for r in law.share_rules]
         for window in windows:
@@ -800,18 +802,23 @@ class CompiledLaw:
         evaluated (said in `forbidden`)."""
         tests, clauses = self.share_tests[rule.name]
         because: dict[str, str | None] = dict.fromkeys(rule.requires | rule.guarantees)
-        try:
-            for test, text in tests:
+        # Each clause on its own: what one cannot evaluate must not hide what another says.
+        usable = True
+        for test, text in tests:
+            try:
                 if test(facts, share):
                     forbidden.append(messages.sharing_forbidden(index, rule.name, text, rule.cites))
-            for clause in clauses:
+            except CannotEvaluate as exc:
+                forbidden.append(messages.cannot_evaluate(f"share rule `{rule.name}`", str(exc)))
+                usable = False
+        for clause in clauses:
+            try:
                 if clause.test(facts, share):
-                    for name in clause.requires:
-                        because.setdefault(name, clause.text)
-        except CannotEvaluate as exc:
-            forbidden.append(messages.cannot_evaluate(f"share rule `{rule.name}`", str(exc)))
-            return None
-        return because
+                    because_of(because, clause.requires, clause.text)
+            except CannotEvaluate as exc:
+                forbidden.append(messages.cannot_evaluate(f"share rule `{rule.name}`", str(exc)))
+                usable = False
+        return because if usable else None
 
     def _granted(self, power: _Power | ShareRuleDef, template: _Template,
                  lacking: frozenset[str], late: set[str] | None,
@@ -882,7 +889,7 @@ class CompiledLaw:
         if out.violations:
             return finish(law, op, out)
         threat = law.threats[op.threat] if op.threat else None
-        if threat is not None and not threat.valid.contains(day):
+        if threat is not None and not threat.in_force.contains(day):
             out.violations.append(messages.threat_not_in_force(threat.name, day, threat.cites))
             return finish(law, op, out)
         facts = facts_of(law, op, capabilities)
@@ -973,8 +980,7 @@ class CompiledLaw:
         for clause in power.clauses:
             try:
                 if clause.test(facts, None):
-                    for name in clause.requires:
-                        because.setdefault(name, clause.text)
+                    because_of(because, clause.requires, clause.text)
             except CannotEvaluate as exc:
                 problems.append(("cannot-evaluate", messages.cannot_evaluate(
                     f"`when {clause.text}` of power `{power.name}`", str(exc))))

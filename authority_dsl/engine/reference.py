@@ -14,6 +14,7 @@ from . import messages
 from .common import (
     Option,
     Outcome,
+    because_of,
     check_names,
     facts_of,
     finish,
@@ -35,7 +36,7 @@ def decide(law: Law, op: Operation) -> Decision:
     if out.violations:
         return finish(law, op, out)
     threat = law.threats[op.threat] if op.threat else None
-    if threat is not None and not threat.valid.contains(op.date):
+    if threat is not None and not threat.in_force.contains(op.date):
         out.violations.append(messages.threat_not_in_force(threat.name, op.date, threat.cites))
         return finish(law, op, out)
     facts = facts_of(law, op, capabilities)
@@ -87,17 +88,26 @@ def decide(law: Law, op: Operation) -> Decision:
         options = []
         for rule in sorted(rules, key=lambda r: r.name):
             required: dict[str, str | None] = {r: None for r in rule.requires | rule.guarantees}
-            try:
-                for text_cond, text in rule.forbidden:
+            # Each clause on its own: what one cannot evaluate must not hide what another says.
+            evaluable = True
+            for text_cond, text in rule.forbidden:
+                try:
                     if evaluate(text_cond, facts, share_facts):
                         forbidden.append(
                             messages.sharing_forbidden(index, rule.name, text, rule.cites))
-                for clause in rule.conditionals:
+                except CannotEvaluate as exc:
+                    forbidden.append(messages.cannot_evaluate(f"share rule `{rule.name}`",
+                                                              str(exc)))
+                    evaluable = False
+            for clause in rule.conditionals:
+                try:
                     if evaluate(clause.condition, facts, share_facts):
-                        for name in clause.requires:
-                            required.setdefault(name, clause.text)
-            except CannotEvaluate as exc:
-                forbidden.append(messages.cannot_evaluate(f"share rule `{rule.name}`", str(exc)))
+                        because_of(required, clause.requires, clause.text)
+                except CannotEvaluate as exc:
+                    forbidden.append(messages.cannot_evaluate(f"share rule `{rule.name}`",
+                                                              str(exc)))
+                    evaluable = False
+            if not evaluable:
                 continue
             available = have | frozenset(sharing.with_)
             missing = tuple(requirement_missing(law, name, because, rule.name, rule.cites, op)
@@ -121,8 +131,7 @@ def _option(law: Law, power: PowerDef, op: Operation, facts: Facts,
     for clause in power.conditionals:
         try:
             if evaluate(clause.condition, facts):
-                for name in clause.requires:
-                    required.setdefault(name, clause.text)
+                because_of(required, clause.requires, clause.text)
         except CannotEvaluate as exc:
             problems.append(("cannot-evaluate", messages.cannot_evaluate(
                 f"`when {clause.text}` of power `{power.name}`", str(exc))))

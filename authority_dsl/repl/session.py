@@ -276,8 +276,9 @@ class Session:
         self._modules.clear()
         self._redate()
         warnings = sum(not d.is_error for d in diags)
-        counts = (f"{len(law.threats)} threats, {len(law.capabilities)} capabilities, "
-                  f"{len(law.techniques)} techniques, {len(law.powers)} powers")
+        counts = ", ".join(_count(n, word) for n, word in (
+            (len(law.threats), "threat"), (len(law.capabilities), "capability"),
+            (len(law.techniques), "technique"), (len(law.powers), "power")))
         lines: list[str | RenderableType] = [
             Text.assemble("loaded ", (law.title, "bold"), f" ({law.version}): {counts}"),
             f"in force {law.in_force or 'always'}; operation date {self.operation.date}"
@@ -709,3 +710,10 @@ def run_lines(session: Session, lines: Sequence[str]) -> list[Output]:
         if out.quit:
             break
     return outputs
+
+
+def _count(n: int, word: str) -> str:
+    """`1 threat`, `2 threats`, `3 capabilities`."""
+    if n == 1:
+        return f"1 {word}"
+    return f"{n} {word[:-1] + 'ies' if word.endswith('y') else word + 's'}"
