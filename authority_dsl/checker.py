@@ -273,10 +273,11 @@ class _Checker:
             is_register = any(isinstance(i, ast.Register) for i in module.items)
             for item in module.items:
                 if isinstance(item, ast.Law):
-                    if module.file != root_file:
+                    if module.file != root_file:  # said once: not a second header besides
                         self.fail("file-kind", "an imported file may not have a law header",
                                   item.span, "import registers and vocabularies, not laws")
-                    self.laws.append(item)
+                    else:
+                        self.laws.append(item)
                     continue
                 if isinstance(item, (ast.Register, ast.Import)):
                     continue

@@ -268,3 +268,12 @@ def test_a_threat_never_in_force_and_the_article_of_a_kind(tmp_path: Path) -> No
         9, "threat `b` is never in force: its `valid` window lies outside that of a threat "
         "above it")
     assert "`necessity` is an assessment, not a threat" in {d.message for d in diags}
+
+
+def test_a_law_header_in_an_imported_file_is_one_error(tmp_path: Path) -> None:
+    """It was also "a second law header" (`duplicate-definition`) besides `file-kind`."""
+    (tmp_path / "a.auth").write_text('law "A" {\n    version: "1"\n}\n\nimport "b.auth"\n',
+                                     "utf-8")
+    (tmp_path / "b.auth").write_text('law "B" {\n    version: "1"\n}\n\nassessment r\n', "utf-8")
+    errors = [(d.code, d.message) for d in check_file(tmp_path / "a.auth") if d.is_error]
+    assert errors == [("file-kind", "an imported file may not have a law header")]
