@@ -193,9 +193,19 @@ def allowed(diags: Iterable[Diagnostic], texts: Mapping[str, str],
         yield d
 
 
+# The line above lends its directive when the directive stands alone or after a lone declaration
+# keyword or field key, which the next line continues (`protected  # allow: unused`, then the
+# name): after other code it applies to that code's line only, as `authority fmt` keeps it.
+_CONTINUED = re.compile(r"[ \t]*(?:(?:law|register|import|set|threat|capability|technique"
+                        r"|protected|safeguard|assessment|recipient|power|forbid|share|principle"
+                        r"|operation|case|subject)\b|[^\W\d]\w*[ \t]*:)?[ \t]*#")
+
+
 def _nearby(lines: Mapping[str, list[str]], span: Span) -> list[str]:
-    """The line of `span` and the line above it."""
-    return lines.get(span.file, [])[max(span.line - 2, 0): span.line]
+    """The line of `span`, and the line above it unless its directive follows code of its own."""
+    text = lines.get(span.file, [])
+    above = text[max(span.line - 2, 0): max(span.line - 1, 0)]
+    return [line for line in above if _CONTINUED.match(line)] + text[span.line - 1: span.line]
 
 
 def _dedupe(diags: Iterable[Diagnostic]) -> Iterator[Diagnostic]:

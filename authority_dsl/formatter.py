@@ -31,9 +31,13 @@ KEYWORDS = frozenset({
 })
 _BARE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BLANK = re.compile(r"(?:\s|#[^\n]*)*")
-# Comments, strings, field keys (`name:`; a `:` stands nowhere else), braces and line feeds.
-_SCAN = re.compile(r'(?P<comment>#[^\n]*)|"(?:[^"\\\n]|\\.)*"?|(?<!\w)(?P<key>[^\W\d]\w*)[ \t]*:'
-                   r"|[{}\n]")
+# Comments, strings, field keys (`name:`, a comment may stand before the `:`, which stands
+# nowhere else), braces and line feeds. A comment in the look-ahead runs to the end of its line.
+_SCAN = re.compile(r'(?P<comment>#[^\n]*)|"(?:[^"\\\n]|\\.)*"?'
+                   r"|(?<!\w)(?P<key>[^\W\d]\w*)(?=(?:\s|#[^\n]*(?![^\n]))*:)|[{}\n]")
+_WORD = re.compile(r"\w*")
+# A comment that is an allow directive (see checker.allowed).
+_DIRECTIVE = re.compile(r"#[ \t]*allow:")
 _ATTR = {"with": "with_"}
 # Kinds whose one-line declarations stay on consecutive lines instead of being spaced apart.
 _GROUPED = (ast.Import, ast.NamedSet, ast.Technique, ast.Protected, ast.Safeguard,
@@ -101,13 +105,17 @@ _Pos = tuple[int | None, int]  # a source line (None: not known) and column
 
 class _Line:
     """One output line: its depth, text and where its code starts in the source: the line (None:
-    not known) and the column, which orders the lines that come from one source line."""
+    not known) and the column, which orders the lines that come from one source line, and for
+    code written over several lines, where it ends."""
 
-    __slots__ = ("at", "before", "col", "collapsed", "depth", "first", "last", "pair", "tag",
-                 "text", "trailing")
+    __slots__ = ("at", "before", "col", "collapsed", "depth", "end", "first", "last", "pair",
+                 "tag", "text", "trailing")
 
-    def __init__(self, depth: int, text: str, tag: int | None, col: int = 0) -> None:
+    def __init__(self, depth: int, text: str, tag: int | None, col: int = 0, end: int = 0) -> None:
         self.depth, self.text, self.tag, self.col = depth, text, tag, col
+        # The last source line of code written over several lines (a field, a `when` clause, a
+        # header); own-line comments among those lines go above this line. 0: one line.
+        self.end = end
         self.at = self.last = 0  # the resolved source line; the last one, for a folded pair
         self.before: list[ast.Comment] = []  # own-line comments printed above this line
         self.trailing: str | None = None
@@ -163,6 +171,20 @@ def _dated(item: object) -> str:
     if isinstance(item, ast.DatedName):
         return item.name if item.on is None else f"{item.name} on {item.on.isoformat()}"
     return str(item)
+
+
+def _skip(pattern: re.Pattern[str], text: str, at: int) -> int:
+    """The offset past what `pattern` matches at `at`."""
+    match = pattern.match(text, at)
+    return match.end() if match else at
+
+
+def _end(value: object) -> int:
+    """The last line of a value (the last item of a list) in the source; 0 if not known."""
+    if isinstance(value, tuple) and value:
+        value = value[-1]
+    span = getattr(value, "span", None)
+    return span.end_line if isinstance(span, Span) and _line(span) is not None else 0
 
 
 class _Spanned(Protocol):
@@ -233,6 +255,17 @@ class _Source:
         hi = bisect.bisect_left(self.keys, (close,))
         return {key: self.position(at) for at, d, key in self.keys[lo:hi] if d == depth}
 
+    def value_line(self, line: int, column: int) -> int:
+        """The line where the value of the field whose key is at `line`:`column` starts, past the
+        `:` and any comments before and after it."""
+        colon = _skip(_BLANK, self.text, _skip(_WORD, self.text, self.offset(line, column)))
+        return self.position(_skip(_BLANK, self.text, colon + 1))[0]
+
+    def header_end(self, span: Span) -> int:
+        """The last line of the header of the node at `span`: that of its `{`, or its end."""
+        brace = self.body(span)
+        return span.end_line if brace is None else self.position(brace)[0]
+
     def keyword_pos(self, span: Span, keywords: int) -> tuple[int, int]:
         """Where the keyword `keywords` back from `span` is, past spaces, comments and the
         parentheses a condition may open with: its `when` (1) or `forbid` (2)."""
@@ -260,12 +293,17 @@ class _Builder:
     def __init__(self, source: _Source | None = None,
                  comments: Iterable[ast.Comment] = ()) -> None:
         self.source = source
+        comments = list(comments)
         self.comments = sorted((c.line, c.column) for c in comments)
+        # Directives after code: they go to the first line made from their source line (see
+        # _place), so they need no list spread to stay next to their item.
+        self.directives = {(c.line, c.column) for c in comments
+                           if not c.own_line and _DIRECTIVE.match(c.text)}
 
     def decl(self, decl: ast.Decl) -> list[_Line]:
         span = decl.span
         if isinstance(decl, ast.Import):
-            return [_Line(0, f"import {quote(decl.path)}", span.line, span.column)]
+            return [_Line(0, f"import {quote(decl.path)}", *self.head_pos(span), span.end_line)]
         if isinstance(decl, ast.NamedSet):
             return self.named_set(decl)
         if isinstance(decl, ast.Law):
@@ -282,7 +320,7 @@ class _Builder:
         if isinstance(decl, ast.Technique):
             head = f"technique {decl.name} ->"
             texts = [str(c) for c in decl.capabilities]
-            spread = self.spread(head, decl.capabilities, texts, 0, (_line(span), span.column))
+            spread = self.spread(head, decl.capabilities, texts, 0, self.head_pos(span))
             return self.block(spread or f"{head} {', '.join(texts)}", decl, 0, braces=False)
         assert isinstance(decl, (ast.Capability, ast.Protected, ast.Safeguard, ast.Assessment,
                                  ast.Recipient, ast.Power, ast.Prohibition, ast.ShareRule,
@@ -294,28 +332,41 @@ class _Builder:
         """`set NAME = {...}` on one line, or one item a line when comments stand among the
         items or after them before the `}`."""
         span, texts = decl.span, [_expr(item, _ATOM) for item in decl.items]
-        opening = _Line(0, f"set {decl.name} = {{", span.line, span.column)
+        opening = _Line(0, f"set {decl.name} = {{", *self.head_pos(span))
         starts = _starts(decl.items)
         if starts is not None and _line(span) is not None and \
                 self.commented(starts[0] if starts else (span.line, span.column),
-                               (span.end_line, 0)):
+                               (span.end_line, 0), span.line):
             closing = _Line(0, "}", span.end_line, span.end_column - 1)
             closing.first = opening
             return [opening, *_items(texts, starts, 1), closing]
         opening.text += ", ".join(texts) + "}"
+        opening.end = span.end_line
         return [opening]
 
-    def commented(self, after: tuple[int, int], before: tuple[int, int]) -> bool:
-        """Whether a comment starts between two places in the source."""
+    def commented(self, after: tuple[int, int], before: tuple[int, int], head: int | None) -> bool:
+        """Whether a comment starts between two places in the source, other than a directive
+        after code on the line `head`, which goes to the line of the list's head anyway."""
         k = bisect.bisect_right(self.comments, after)
-        return k < len(self.comments) and self.comments[k] < before
+        while k < len(self.comments) and self.comments[k] < before:
+            if self.comments[k][0] != head or self.comments[k] not in self.directives:
+                return True
+            k += 1
+        return False
+
+    def head_pos(self, span: Span) -> _Pos:
+        """Where the keyword before the name at `span` is (a comment may part them): the line of
+        a declaration's header, where a directive after it applies."""
+        if self.source is None or _line(span) is None:
+            return _line(span), span.column
+        return self.source.keyword_pos(span, 1)
 
     def spread(self, head: str, items: Sequence[object], texts: Sequence[str], depth: int,
                pos: _Pos) -> list[_Line] | None:
         """`head` and then one item a line, when comments stand among the items (a comment
         after the last one stays after the list on one line); None if they go on one line."""
         starts = _starts(items)
-        if not starts or not self.commented(starts[0], starts[-1]):
+        if not starts or not self.commented(starts[0], starts[-1], pos[0]):
             return None
         return [_Line(depth, head, *pos), *_items(texts, starts, depth + 1)]
 
@@ -328,7 +379,8 @@ class _Builder:
         `header` when `braces` is false) unless a comment ends up inside it. The header is one
         line, or the lines of a spread list."""
         span = node.span
-        head = [_Line(depth, header, _line(span), span.column)] \
+        end = self.source.header_end(span) if self.source and _line(span) is not None else 0
+        head = [_Line(depth, header, *self.head_pos(span), end)] \
             if isinstance(header, str) else header
         opening = head[-1]
         text = opening.text
@@ -357,7 +409,10 @@ class _Builder:
                 if spread:
                     lines += spread
                     continue
-            lines.append(_Line(depth, f"{key}: {_value(value, kind)}", *pos))
+            end = _end(value)
+            if self.source is not None and key in keys:
+                end = max(end, self.source.value_line(*keys[key]))
+            lines.append(_Line(depth, f"{key}: {_value(value, kind)}", *pos, end))
         return lines
 
     def members(self, node: object, depth: int) -> list[_Line]:
@@ -365,18 +420,19 @@ class _Builder:
         for cond in getattr(node, "conditionals", ()):
             text, pos = f"when {format_expr(cond.condition)}", self.when_pos(cond.condition)
             texts = [str(r) for r in cond.requires]
+            end = max(_end(cond.condition), _end(cond.requires))
             if not texts:
-                lines.append(_Line(depth, text, *pos))
+                lines.append(_Line(depth, text, *pos, end))
                 continue
             spread = self.spread(f"{text} requires", cond.requires, texts, depth, pos)
-            lines += spread or [_Line(depth, f"{text} requires {', '.join(texts)}", *pos)]
+            lines += spread or [_Line(depth, f"{text} requires {', '.join(texts)}", *pos, end)]
         condition = getattr(node, "condition", None)
         if condition is not None:
             lines.append(_Line(depth, f"when {format_expr(condition)}",
-                               *self.when_pos(condition)))
+                               *self.when_pos(condition), _end(condition)))
         for expr in getattr(node, "forbidden", ()):
             lines.append(_Line(depth, f"forbid when {format_expr(expr)}",
-                               *self.when_pos(expr, 2)))
+                               *self.when_pos(expr, 2), _end(expr)))
         for subject in getattr(node, "subjects", ()):
             lines += self.block(f"subject {subject.role}", subject, depth, braces=False)
         for sharing in getattr(node, "sharing", ()):
@@ -442,28 +498,45 @@ def _resolve_tags(lines: Sequence[_Line], comments: Iterable[ast.Comment]) -> li
 
 def _place(lines: Sequence[_Line], comments: Sequence[ast.Comment]) -> list[ast.Comment]:
     """Attach each comment to a line: an own-line comment above the line from the nearest later
-    source line; a trailing one after the line from its source line, or the nearest earlier one
-    (on its own line below it if that one is taken). The lines are looked up by source line, not
-    in their order, so comments move with members the layout reorders. A block written on one
-    line takes its trailing comment on its first line (`name {  # allow: ...`), where it still
-    applies to the declaration. Returns the comments that go at the end of the file."""
+    source line, or above the line whose code it stands inside; a trailing one after the line
+    from its source line, or the nearest earlier one. The lines are looked up by source line,
+    not in their order, so comments move with members the layout reorders. A block written on
+    one line takes its trailing comment on its first line (`name {  # allow: ...`), and so does
+    a directive after code any line made from its source line, where it still applies to the
+    declaration. A line takes one trailing comment, a directive first; the others go above it
+    (below a `}`). Returns the comments that go at the end of the file."""
     tags = _resolve_tags(lines, comments)
     for line, tag in zip(lines, tags, strict=True):
         line.at = line.last = tag
     order = sorted(range(len(lines)), key=lambda i: (tags[i], lines[i].col, i))
     ordered = [tags[i] for i in order]
     index = {id(line): i for i, line in enumerate(lines)}
+    spans = [line for line in lines if line.end > line.at]
     end: list[ast.Comment] = []
     for comment in sorted(comments, key=lambda c: (c.line, c.column)):
         k = bisect.bisect_right(ordered, comment.line)
         target = order[k] if k < len(order) else len(lines)
+        inside = [line for line in spans if line.at < comment.line <= line.end]
+        if comment.own_line and inside:
+            max(inside, key=lambda line: line.at).before.append(comment)
+            continue
         if not comment.own_line and k > 0:
             host = order[k - 1]
+            directive = _DIRECTIVE.match(comment.text) is not None
+            if directive:
+                host = order[bisect.bisect_left(ordered, tags[host])]
             first = lines[host].first
             if first is not None and first.at == lines[host].at:
                 host = index[id(first)]
-            if lines[host].trailing is None:
-                lines[host].trailing = comment.text
+            line = lines[host]
+            if line.trailing is None:
+                line.trailing = comment.text
+                continue
+            if not line.closing:
+                text = comment.text
+                if directive and not _DIRECTIVE.match(line.trailing):
+                    text, line.trailing = line.trailing, comment.text
+                line.before.append(ast.Comment(comment.line, comment.column, text, True))
                 continue
             target = host + 1
         if target < len(lines):
@@ -473,12 +546,12 @@ def _place(lines: Sequence[_Line], comments: Sequence[ast.Comment]) -> list[ast.
     return end
 
 
-def _collapse(lines: Sequence[_Line], end: list[ast.Comment]) -> set[int]:
+def _collapse(lines: Sequence[_Line]) -> set[int]:
     """Fold the `{`/`}` pair of each empty body into one line unless a comment sits inside; a
-    trailing comment of the `}` moves to the folded line, or below it if that has one. Returns
-    the ids of the dropped `}` lines."""
+    trailing comment of the `}` moves to the folded line, or above it if that has one (a
+    directive stays after the code). Returns the ids of the dropped `}` lines."""
     dropped: set[int] = set()
-    for i, line in enumerate(lines):
+    for line in lines:
         closing = line.pair
         if closing is None or line.collapsed is None or closing.before:
             continue
@@ -487,11 +560,10 @@ def _collapse(lines: Sequence[_Line], end: list[ast.Comment]) -> set[int]:
         if line.trailing is None:
             line.trailing = closing.trailing
         elif closing.trailing is not None:
-            moved = ast.Comment(closing.last, 0, closing.trailing, True)
-            after = lines.index(closing, i) + 1
-            below = lines[after].before if after < len(lines) else end
-            below.append(moved)
-            below.sort(key=lambda c: (c.line, c.column))
+            text = closing.trailing
+            if _DIRECTIVE.match(text) and not _DIRECTIVE.match(line.trailing):
+                text, line.trailing = line.trailing, text
+            line.before.append(ast.Comment(closing.last, 0, text, True))
     return dropped
 
 
@@ -526,7 +598,7 @@ def format_module(module: ast.Module, source: str | None = None) -> str:
     decls = [builder.decl(item) for item in module.items]
     flat = [line for lines in decls for line in lines]
     end = _place(flat, module.comments)
-    dropped = _collapse(flat, end)
+    dropped = _collapse(flat)
     out: list[str] = []
     previous: tuple[type, int] | None = None
     last = 0
@@ -552,7 +624,7 @@ def format_module(module: ast.Module, source: str | None = None) -> str:
 def format_operation(op: ast.OperationSpec) -> str:
     """An operation as a DSL block (no trailing newline), for the REPL and analysis reports."""
     lines = _Builder().operation(op, 0)
-    dropped = _collapse(lines, [])
+    dropped = _collapse(lines)
     lines = [line for line in lines if id(line) not in dropped]
     return "\n".join(text for line in lines for text in _render(line))
 

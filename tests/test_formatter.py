@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from pathlib import Path
@@ -326,8 +327,8 @@ def test_comments_collapsed_onto_one_line_do_not_pile_up() -> None:
     once = fmt(source)
     assert once == dedent("""
         forbid f {
-            when a and b  # first
             # second
+            when a and b  # first
         }
 
         threat x
@@ -665,3 +666,206 @@ def test_split_layout_formats_stably(case: tuple[ast.Module, str]) -> None:
     )
     assert format_source(once) == once
     assert format_module(parse(once)) == once
+
+
+# ---- comments inside a member written over several lines ---------------------------------------
+
+HEADER = 'law "x" {\n    version: "1"\n}\n\n'
+
+
+def warnings(path: Path, capsys: pytest.CaptureFixture[str]) -> list[tuple[str, int]]:
+    """The codes and lines of the warnings `check` and `lint` report for a file."""
+    found = []
+    for verb in ("check", "lint"):
+        main([verb, str(path), "--strict", "--format", "json"])
+        found += json.loads(capsys.readouterr().out)["diagnostics"]
+    return sorted({(d["code"], d["line"]) for d in found})
+
+
+def formats_keeping_warnings(text: str, tmp_path: Path,
+                             capsys: pytest.CaptureFixture[str]) -> str:
+    """Format a law in place; what it warns about (bar the lines) must not change."""
+    spec = tmp_path / "law.auth"
+    spec.write_text(text, "utf-8")
+    before = [code for code, _ in warnings(spec, capsys)]
+    assert main(["fmt", str(spec)]) == 0
+    capsys.readouterr()
+    once = spec.read_text("utf-8")
+    assert [code for code, _ in warnings(spec, capsys)] == before
+    assert format_source(once) == once
+    return once
+
+
+@pytest.mark.parametrize("head, rest", [
+    ("protected", "journalist"),
+    ("threat", "t under\n    u"),
+    ("set", 'blocked = {"RU"}'),
+    ("import", '"other.auth"'),
+    ("power", "p {\n    threats: t\n}"),
+])
+def test_comment_after_a_keyword_stays_with_its_declaration(head: str, rest: str) -> None:
+    """The header of a declaration is where its keyword is, even with the name on the next
+    line: a comment after the keyword is not moved to the declaration before."""
+    lawyer = 'protected lawyer { description: "x" }\n'
+    source = f"{HEADER}{lawyer}{head}  # allow: unused\n    {rest}\n"
+    once = format_source(source)
+    last = once.split("\n\n")[-1]
+    assert last.split("\n")[0].endswith("  # allow: unused")
+    assert last.startswith(f"{head} ")
+    assert "protected lawyer {\n" in once
+    assert format_source(once) == once
+
+
+def test_directive_after_a_keyword_still_applies(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    once = formats_keeping_warnings(
+        f"{HEADER}protected  # allow: unused\n    journalist\n", tmp_path, capsys)
+    assert once == HEADER + "protected journalist  # allow: unused\n"
+
+
+def test_own_line_comment_inside_a_member_stays_above_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = HEADER + dedent("""
+        threat th
+        threat th2
+
+        capability a {
+            intrusion: 1
+            description:
+                # allow: technology-word
+                "Access a smartphone"
+        }
+
+        safeguard g {
+            by: minister
+        }
+
+        power p {
+            threats:
+             # both threats
+             th, th2
+            capabilities: a
+            when intrusion > 1
+                # art. 12: only for intrusive means
+                requires g
+            when intrusion > 3 requires g
+        }
+
+        set eu = {
+            # founding members
+            "BE", "NL"
+        }
+    """)
+    once = formats_keeping_warnings(source, tmp_path, capsys)
+    assert once == HEADER + dedent("""
+        threat th
+
+        threat th2
+
+        capability a {
+            # allow: technology-word
+            description: "Access a smartphone"
+            intrusion: 1
+        }
+
+        safeguard g {
+            by: minister
+        }
+
+        power p {
+            # both threats
+            threats: th, th2
+            capabilities: a
+            # art. 12: only for intrusive means
+            when intrusion > 1 requires g
+            when intrusion > 3 requires g
+        }
+
+        # founding members
+        set eu = {"BE", "NL"}
+    """)
+
+
+def test_two_trailing_comments_keep_the_directive_on_the_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One output line takes one trailing comment, a directive first; the other goes above."""
+    source = HEADER + dedent("""
+        capability a {
+            intrusion: 1
+            description:  # art. 45
+                "Access a smartphone"  # allow: technology-word
+        }
+    """)
+    once = formats_keeping_warnings(source, tmp_path, capsys)
+    assert once.endswith(dedent("""
+        capability a {
+            # art. 45
+            description: "Access a smartphone"  # allow: technology-word
+            intrusion: 1
+        }
+    """))
+
+
+def test_directive_among_items_stays_on_the_declaration_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A directive after the first item of a list on the declaration's line is no reason to
+    spread the list, and stays on the declaration's line when other comments spread it."""
+    once = formats_keeping_warnings(
+        f'{HEADER}set blocked = {{"RU",  # allow: unused\n    "BY"}}\n', tmp_path, capsys)
+    assert once == HEADER + 'set blocked = {"RU", "BY"}  # allow: unused\n'
+    once = formats_keeping_warnings(
+        f'{HEADER}set blocked = {{"RU",  # allow: unused\n    "BY"  # Belarus\n}}\n',
+        tmp_path, capsys)
+    assert once == HEADER + dedent("""
+        set blocked = {  # allow: unused
+            "RU",
+            "BY"  # Belarus
+        }
+    """)
+
+
+def test_comment_between_a_key_and_its_colon_stays_with_the_field() -> None:
+    source = HEADER + dedent("""
+        power p {
+            threats: th
+            capabilities  # art. 45
+                : a
+        }
+    """)
+    assert format_source(source).endswith(dedent("""
+        power p {
+            threats: th
+            capabilities: a  # art. 45
+        }
+    """))
+
+
+@pytest.mark.parametrize("source, code, silenced", [
+    # After other code a directive applies to that code's line, not to the next one ...
+    ("threat t1  # allow: unused\nprotected b\n", "unused", False),
+    ("capability a {\n    intrusion: 1  # allow: technology-word\n"
+     '    description: "Access a smartphone"\n}\n', "technology-word", False),
+    # ... unless that code is only the keyword or key the next line continues.
+    ("protected  # allow: unused\n    b\n", "unused", True),
+    ('capability a {\n    intrusion: 1\n    description:  # allow: technology-word\n'
+     '        "Access a smartphone"\n}\n', "technology-word", True),
+])
+def test_fmt_and_the_checker_agree_on_where_a_directive_applies(
+        source: str, code: str, silenced: bool, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    once = formats_keeping_warnings(HEADER + source, tmp_path, capsys)
+    found = [c for c, _ in warnings(tmp_path / "law.auth", capsys)]
+    assert (code not in found) == silenced, once
+
+
+def test_a_second_trailing_comment_of_a_folded_line_goes_above_it(tmp_path: Path) -> None:
+    """`technique# c1` / `spyware -> a, b # c2`: `# c2` went below the declaration, to the end
+    of the file; it goes above, as a second trailing comment does elsewhere."""
+    path = tmp_path / "reg.auth"
+    path.write_text('register "R" {\n    version: "1"\n}\n\ntechnique# c1\n'
+                    "     spyware -> a, b # c2\n\ntechnique other -> a\n", "utf-8")
+    assert main(["fmt", str(path)]) == 0
+    text = path.read_text("utf-8")
+    assert text.index("# c2") < text.index("technique spyware") < text.index("technique other")
+    assert "technique spyware -> a, b  # c1" in text
+    assert main(["fmt", "--check", str(path)]) == 0
