@@ -316,3 +316,20 @@ def test_a_threat_window_is_compared_as_declared(tmp_path: Path) -> None:
     assert [str(c) for c in structural_diff(_load(old), _load(new))] == [
         "~ threat `a`: valid: 2022-01-01 .. 2025-12-31 -> 2022-01-01 .. 2027-12-31"]
     assert _load(old).threats["b"].in_force == _load(old).threats["a"].valid
+
+
+def test_a_service_written_otherwise_is_compared_too(tmp_path: Path) -> None:
+    """Dropping the only `service == "AIVD"` makes `"aivd"` (an unknown name while a condition
+    names `AIVD`) an ordinary service: newly permitted, which the diff did not report."""
+    law = ('law "S" {\n    version: "1"\n}\n\nthreat sec\n\ncapability cap_a {\n    intrusion: 3\n'
+           '}\n\nsafeguard minister {\n    by: minister\n}\n\nsafeguard court {\n    by: court\n'
+           '}\n\npower p1 {\n    threats: sec\n    capabilities: cap_a\n    requires: minister\n'
+           '{0}}\n')
+    old, new = tmp_path / "old.auth", tmp_path / "new.auth"
+    old.write_text(law.replace("{0}", '    when service == "AIVD" requires court\n'))
+    new.write_text(law.replace("{0}", ""))
+    for a, b, kind in ((old, new, "newly permitted"), (new, old, "newly denied")):
+        result = diff(_load(a), _load(b))
+        groups = result.semantic.groups
+        assert any(g.kind == kind and g.example is not None and g.example.service == "aivd"
+                   for g in groups), [(g.kind, g.example and g.example.service) for g in groups]

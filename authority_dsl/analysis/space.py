@@ -46,6 +46,12 @@ Scalars = tuple[tuple[str, ...], Duration | None, Duration | None, bool, str | N
 MAX_PROTECTED = 10  # categories enumerated as a full power set
 DATA_KINDS = ("unevaluated", "evaluated")
 _OTHER_SERVICES = ("AIVD", "MIVD", "other service")
+
+
+def _written_otherwise(service: str, named: set[str]) -> str | None:
+    """`service` in other case or spacing, as no name of `named` is written."""
+    return next((v for v in (service.lower(), service.upper(), f" {service}")
+                 if v not in named), None)
 _OTHER_COUNTRIES = ("BE", "DE", "FR", "US")
 
 
@@ -474,7 +480,11 @@ class Space:
         candidates = itertools.chain(_OTHER_SERVICES,
                                      (f"other service {i}" for i in itertools.count(2)))
         other = next(s for s in candidates if fold(s) not in folded)
-        return [None, *named, other]
+        # Comparing laws, a service written otherwise than a named one (`aivd` for `AIVD`): an
+        # unknown name under a law that names it, an ordinary service under one that does not.
+        near = [] if self.mode == "verify" or len(self.laws) < 2 else sorted(
+            {v for s in named if (v := _written_otherwise(s, set(named))) is not None})
+        return [None, *named, other, *near]
 
     def scalars(self, shape: Shape, day: dt.date) -> Iterator[Scalars]:
         reads = self.reads(shape)
