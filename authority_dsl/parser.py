@@ -650,7 +650,8 @@ class _Builder:
 
     def integer(self, tok: Token) -> int:
         if len(tok) > 9:
-            self.fail("bad-value", f"number `{tok[:20]}` is too large", tok)
+            shown = tok if len(tok) <= 20 else f"{tok[:20]}…"
+            self.fail("bad-value", f"number `{shown}` is too large", tok)
             return 0
         return int(tok)
 

@@ -163,7 +163,12 @@ def print_decision(console: Console, decision: Decision, *, trace: bool = True) 
 
 
 def stderr_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    """Messages to stderr; to a file or a pipe, each on one line however long (a script reads
+    `file: $.path: message` a line at a time), to a terminal wrapped to its width."""
+    console = Console(stderr=True, highlight=False)
+    if not console.is_terminal:
+        console.soft_wrap = True
+    return console
 
 
 class _StdoutConsole(Console):

@@ -522,3 +522,24 @@ def test_the_order_of_clauses_never_changes_the_record(tmp_path: Path) -> None:
                                                             "sharing-forbidden"]
     assert [(m["requirement"], m["because"]) for m in records[1]["missing"]] == [
         ("court", "intrusion >= 3")]
+
+
+def test_the_schema_limits_roles_and_countries_as_the_tool_does() -> None:
+    valid = jsonschema.validators.validator_for(schema("operation"))(schema("operation"))
+    base = {"id": "o", "date": "2028-01-01"}
+    for field, value in (("subjects", [{"role": "r" * 1001}]),
+                         ("sharing", [{"recipient": "x", "country": "C" * 1001}])):
+        op = {**base, field: value}
+        assert not valid.is_valid(op)
+        with pytest.raises(OperationError):
+            from_json(op)
+
+
+def test_an_error_to_a_file_is_one_line_however_long(tmp_path: Path) -> None:
+    """stderr to a file or a pipe is not wrapped at 80 columns: one message, one line."""
+    result = run("decide", str(ROOT / "specs" / "wiv_threat_draft.auth"), "-", "--json",
+                 stdin=json.dumps({"id": "a", "date": "2028-09-01",
+                                   "duration": "1200000 months"}))
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "error: <stdin>: $.duration: duration `1200000 months` is too long (at most 100000 months)"]

@@ -277,3 +277,23 @@ def test_a_law_header_in_an_imported_file_is_one_error(tmp_path: Path) -> None:
     (tmp_path / "b.auth").write_text('law "B" {\n    version: "1"\n}\n\nassessment r\n', "utf-8")
     errors = [(d.code, d.message) for d in check_file(tmp_path / "a.auth") if d.is_error]
     assert errors == [("file-kind", "an imported file may not have a law header")]
+
+
+def test_sarif_says_its_columns_count_characters(tmp_path: Path) -> None:
+    """SARIF's default column is a UTF-16 code unit; the tool counts characters, so it says so
+    (an emoji before a name moved a SARIF reader's underline)."""
+    from authority_dsl.analysis.sarif import to_sarif
+
+    spec = tmp_path / "law.auth"
+    spec.write_text('law "x" {\n    version: "1"\n}\n\nthreat t {\n    description: "😀" }\n'
+                    "power q { description: \"😀😀\" threats: terorism }\n", "utf-8")
+    [run] = to_sarif(check_file(spec))["runs"]
+    assert run["columnKind"] == "unicodeCodePoints"
+
+
+def test_a_number_too_large_is_quoted_whole_or_marked_cut(tmp_path: Path) -> None:
+    spec = tmp_path / "law.auth"
+    spec.write_text('law "x" {\n    version: "1"\n}\n\ncapability look {\n'
+                    "    intrusion: 99999999999999999999999\n}\n", "utf-8")
+    messages = [d.message for d in check_file(spec) if d.code == "bad-value"]
+    assert messages == ["number `99999999999999999999…` is too large"]

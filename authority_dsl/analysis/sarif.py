@@ -73,5 +73,8 @@ def to_sarif(diagnostics: Iterable[Diagnostic]) -> dict[str, Any]:
             "tool": {"driver": {"name": "authority-dsl", "version": __version__,
                                 "rules": rules}},
             "results": results,
+            # Columns count characters, as every message of the tool does (SARIF's default
+            # is UTF-16 code units, which differ past the Basic Multilingual Plane).
+            "columnKind": "unicodeCodePoints",
         }],
     }
