@@ -69,7 +69,14 @@ from .engine.compiled import OutcomeTuple
 from .engine.compiled import scale_caches as scale_engine_caches
 from .lines import count_lines, split_lines
 from .model import Law
-from .operation import Operation, OperationError, decode, from_json
+from .operation import (
+    LONE_SURROGATE,
+    Operation,
+    OperationError,
+    decode,
+    from_json,
+    surrogate_path,
+)
 
 MAX_LINE = 1 << 20  # bytes; a longer line is an error record, read past without keeping it
 CHUNK_LINES = 1000
@@ -263,18 +270,16 @@ class Summary:
 Tally = tuple[str, str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 
-def _lone_surrogate(text: str) -> bool:
-    """Whether a JSON text decodes to a string holding a lone surrogate, which no UTF-8 output
-    can carry (an invalid JSON text is left to the decoder's own error)."""
+def _lone_surrogate(text: str) -> tuple[str, object] | None:
+    """Where a JSON text holds a string with a lone surrogate, which no UTF-8 output can carry,
+    and the decoded text (None if none does; an invalid JSON text is left to the decoder's own
+    error)."""
     try:
         value = _decode(text)
     except (ValueError, RecursionError):
-        return False
-    try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+        return None
+    where = surrogate_path(value)
+    return None if where is None else (where, value)
 
 
 def _error(number: int, code: str, message: str, operation: object = None) -> str:
@@ -461,10 +466,13 @@ class Auditor:
         except UnicodeDecodeError as exc:
             return self.fail(summary, number, "invalid-utf8",
                              f"invalid UTF-8 byte 0x{raw[exc.start]:02x} at byte {exc.start + 1}")
-        if raw.find(b"\\u") >= 0 and _lone_surrogate(text):
-            return self.fail(summary, number, "invalid-unicode",
-                             "a JSON string escapes a lone surrogate (e.g. \\ud800), which is "
-                             "not a Unicode character")
+        lone = _lone_surrogate(text) if raw.find(b"\\u") >= 0 else None
+        if lone is not None:
+            where, decoded = lone
+            named = decoded if type(decoded) is dict and \
+                surrogate_path(decoded.get("id")) is None else None  # an id it can write
+            return self.fail(summary, number, "invalid-unicode", f"{where}: {LONE_SURROGATE}",
+                             named)
         # Decoded with `json` and validated with `from_json`, which word every error with its
         # place. A line that is one JSON value and nothing else, as almost all are: scanned at once.
         # Anything else (surrounding whitespace, extra data, an error) is decoded again in full,

@@ -124,12 +124,43 @@ def loads(text: str) -> Operation:
     except RecursionError:
         raise OperationError("$", "invalid JSON: nested too deeply") from None
     if "\\u" in text:
-        try:
-            json.dumps(value, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raise OperationError("$", "a JSON string escapes a lone surrogate (e.g. \\ud800), "
-                                 "which is not a Unicode character") from None
+        where = surrogate_path(value)
+        if where is not None:
+            raise OperationError(where, LONE_SURROGATE)
     return from_json(value)
+
+
+LONE_SURROGATE = ("a JSON string escapes a lone surrogate (e.g. \\ud800), which is not a "
+                  "Unicode character")
+
+
+def surrogate_path(value: object, path: str = "$") -> str | None:
+    """The JSON path of the first string of a decoded value that holds a lone surrogate, which
+    no UTF-8 output can carry (of a key: its object's), or None."""
+    try:
+        if isinstance(value, str):
+            return path if _unencodable(value) else None
+        if isinstance(value, dict):
+            for key, item in value.items():
+                found = path if _unencodable(key) else surrogate_path(item, f"{path}.{key}")
+                if found is not None:
+                    return found
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                found = surrogate_path(item, f"{path}[{index}]")
+                if found is not None:
+                    return found
+    except RecursionError:
+        return path
+    return None
+
+
+def _unencodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def from_json(value: object) -> Operation:

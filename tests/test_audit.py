@@ -25,7 +25,7 @@ from authority_dsl.checker import load_law
 from authority_dsl.cli import main
 from authority_dsl.engine import compile_law
 from authority_dsl.model import Law
-from authority_dsl.operation import from_json
+from authority_dsl.operation import OperationError, from_json, loads
 
 from .genops import benchmark, gen_ops
 
@@ -637,3 +637,19 @@ def test_summary_counts_an_operation_once_per_prohibition_and_outside_versions_b
     single = Auditor([v2]).chunk((1, [json.dumps(early).encode()]))[1]
     assert single.threats == Counter({("security", "denied"): 1})
     assert single.capabilities == Counter({("open_sources", "denied"): 1})
+
+
+def test_a_lone_surrogate_is_located_and_the_operation_named(v1: Law) -> None:
+    """The error record said neither where the lone surrogate was nor which operation had it,
+    though the line is JSON with a readable id."""
+    lines = [b'{"id":"ok","date":"2028-09-01","service":"\\ud800"}',
+             b'{"id":"\\ud800","date":"2028-09-01"}',
+             b'{"id":"x","subjects":[{"role":"a","protected":["\\udc00"]}]}']
+    out, _ = Auditor([v1]).chunk((1, lines))
+    records = [json.loads(line) for line in out.decode().splitlines()]
+    assert [(r["code"], r["error"].split(":")[0], r.get("operation")) for r in records] == [
+        ("invalid-unicode", "$.service", "ok"), ("invalid-unicode", "$.id", None),
+        ("invalid-unicode", "$.subjects[0].protected[0]", "x")]
+    with pytest.raises(OperationError) as raised:
+        loads(lines[0].decode())
+    assert raised.value.path == "$.service"
