@@ -14,7 +14,7 @@ from pathlib import Path
 import attrs
 
 from . import ast
-from .conditions import Cond, Const, Typer
+from .conditions import Cond, Const, Typer, with_article
 from .diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean, error, sort_key, warning
 from .durations import ALWAYS
 from .model import (
@@ -238,10 +238,6 @@ def _check_plain(module: ast.Module) -> list[Diagnostic]:
     return diags
 
 
-def _article(noun: str) -> str:
-    return "an" if noun[:1] in "aeiou" else "a"
-
-
 def _name_of(item: ast.Decl) -> ast.Ident | None:
     name = getattr(item, "name", None)
     return name if isinstance(name, ast.Ident) else None
@@ -337,8 +333,8 @@ class _Checker:
         if decl is not None:
             self.used.add(ident.name)
             kind = ast.NAMED_KINDS[type(decl)]
-            self.fail("wrong-kind", f"`{ident.name}` is {_article(kind)} {kind}, not "
-                      f"{_article(role)} {role}", ident.span)
+            self.fail("wrong-kind", f"`{ident.name}` is {with_article(kind)}, not "
+                      f"{with_article(role)}", ident.span)
             return None
         known = [n for n, d in self.decls.items() if isinstance(d, kinds)]
         self.fail("unknown-name", f"unknown {role} `{ident.name}`", ident.span,

@@ -112,7 +112,8 @@ class Typer:
             return None
         cond, type_ = result
         if type_ != "bool":
-            self.fail(expr.span, f"a condition must be true or false, but this is {_a(type_)}",
+            self.fail(expr.span, "a condition must be true or false, but this is "
+                      f"{with_article(type_)}",
                       "compare it with something, e.g. `x == y` or `s contains x`")
             return None
         return cond
@@ -166,9 +167,9 @@ class Typer:
             self.used.add(key)
             if self.names[key] in REQUIREMENT_TYPES:
                 self.diagnostics.append(error(
-                    "wrong-kind", f"`{key}` is {_a(self.names[key])}: conditions may not mention "
-                    "approvals or assessments (so that obtaining more approvals can never make "
-                    "an operation less lawful)", expr.span,
+                    "wrong-kind", f"`{key}` is {with_article(self.names[key])}: conditions may "
+                    "not mention approvals or assessments (so that obtaining more approvals can "
+                    "never make an operation less lawful)", expr.span,
                     f"to demand it, write `requires: {key}` in the power or share rule, or "
                     f"`when ... requires {key}`"))
                 return None
@@ -247,7 +248,8 @@ def _literal_type(value: object) -> str:
     return "date"
 
 
-def _a(type_: str) -> str:
+def with_article(type_: str) -> str:
+    """`a capability`, `an assessment`, `a set of threat`."""
     if type_.startswith("set["):
         return f"a set of {type_[4:-1]}"
     return ("an " if type_[0] in "aeiou" else "a ") + type_
@@ -256,7 +258,7 @@ def _a(type_: str) -> str:
 def _mismatch(op: str, lt: str, rt: str) -> str:
     if op in ("<", "<=", ">", ">=") and lt == rt:
         return f"`{op}` cannot order values of type {lt}"
-    return f"`{op}` cannot compare {_a(lt)} with {_a(rt)}"
+    return f"`{op}` cannot compare {with_article(lt)} with {with_article(rt)}"
 
 
 def _compare_help(op: str, lt: str, rt: str) -> str | None:
