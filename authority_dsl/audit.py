@@ -270,18 +270,6 @@ class Summary:
 Tally = tuple[str, str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 
-def _lone_surrogate(text: str) -> tuple[str, object] | None:
-    """Where a JSON text holds a string with a lone surrogate, which no UTF-8 output can carry,
-    and the decoded text (None if none does; an invalid JSON text is left to the decoder's own
-    error)."""
-    try:
-        value = _decode(text)
-    except (ValueError, RecursionError):
-        return None
-    where = surrogate_path(value)
-    return None if where is None else (where, value)
-
-
 def _error(number: int, code: str, message: str, operation: object = None) -> str:
     record: dict[str, object] = {"line": number, "code": code, "error": message}
     if isinstance(operation, dict) and isinstance(operation.get("id"), str):
@@ -466,13 +454,6 @@ class Auditor:
         except UnicodeDecodeError as exc:
             return self.fail(summary, number, "invalid-utf8",
                              f"invalid UTF-8 byte 0x{raw[exc.start]:02x} at byte {exc.start + 1}")
-        lone = _lone_surrogate(text) if raw.find(b"\\u") >= 0 else None
-        if lone is not None:
-            where, decoded = lone
-            named = decoded if type(decoded) is dict and \
-                surrogate_path(decoded.get("id")) is None else None  # an id it can write
-            return self.fail(summary, number, "invalid-unicode", f"{where}: {LONE_SURROGATE}",
-                             named)
         # Decoded with `json` and validated with `from_json`, which word every error with its
         # place. A line that is one JSON value and nothing else, as almost all are: scanned at once.
         # Anything else (surrounding whitespace, extra data, an error) is decoded again in full,
@@ -495,6 +476,14 @@ class Auditor:
                 reason = ("a number has too many digits" if "integer string" in str(exc)
                           else str(exc))
                 return self.fail(summary, number, "invalid-json", f"invalid JSON: {reason}")
+        # A string no UTF-8 output can carry (`"\\ud800"`), located, with the id if it has one
+        # that can be written.
+        where = surrogate_path(value) if raw.find(b"\\u") >= 0 else None
+        if where is not None:
+            named = value if type(value) is dict and surrogate_path(value.get("id")) is None \
+                else None
+            return self.fail(summary, number, "invalid-unicode", f"{where}: {LONE_SURROGATE}",
+                             named)
         op_id = None
         if key is not None:
             # Decide the operation with a placeholder id, to fill in any id on a later hit.
