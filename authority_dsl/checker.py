@@ -16,7 +16,7 @@ import attrs
 from . import ast
 from .conditions import Cond, Const, Typer, with_article
 from .diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean, error, sort_key, warning
-from .durations import ALWAYS
+from .durations import ALWAYS, Validity
 from .model import (
     CapabilityDef,
     ConditionalDef,
@@ -434,11 +434,9 @@ class _Checker:
                              if d.name.name == n and d.severity is not None), 0)
             # In force while it and every threat above it are: a sub-category does not outlive
             # the category it belongs to.
-            windows = [validity(d.valid) for n in chain for d in decls if d.name.name == n]
-            starts = [w.start for w in windows if w.start is not None]
-            ends = [w.end for w in windows if w.end is not None]
-            valid = validity(t.valid) if len(windows) == 1 else attrs.evolve(
-                validity(t.valid), start=max(starts, default=None), end=min(ends, default=None))
+            windows = [d.valid for n in chain for d in decls if d.name.name == n and d.valid]
+            valid = Validity(max((w.start for w in windows if w.start), default=None),
+                             min((w.end for w in windows if w.end), default=None))
             if valid.start is not None and valid.end is not None and valid.start > valid.end:
                 self.warn("threat-never-in-force", f"threat `{t.name.name}` is never in force: "
                           "its `valid` window lies outside that of a threat above it",
