@@ -411,6 +411,18 @@ def test_empty_input_and_stdout(tmp_path: Path, capfd: pytest.CaptureFixture[str
     assert "1 lines" in err or "1 line" in err
 
 
+def test_options_may_come_between_the_paths(tmp_path: Path) -> None:
+    """`audit V1 V2 --jobs 2 OPS` reads as `audit --jobs 2 V1 V2 OPS`: an option between the
+    laws and the operations is not left over as an unrecognised argument."""
+    ops = tmp_path / "ops.jsonl"
+    ops.write_bytes(json.dumps(GOOD).encode() + b"\n")
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    assert main(["audit", "-q", "--jobs", "2", str(V1), str(V2), str(ops), "-o", str(first)]) == 0
+    assert main(["audit", str(V1), "-q", "--jobs", "2", str(V2), "-o", str(second), str(ops)]) == 0
+    assert first.read_bytes() == second.read_bytes()
+    assert json.loads(first.read_bytes())["verdict"] == "permitted"
+
+
 def test_usage_and_input_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["audit", str(V1)]) == 2
     assert main(["audit", str(V1), str(tmp_path / "missing.jsonl")]) == 1

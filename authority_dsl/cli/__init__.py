@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from .. import __version__
 
@@ -48,6 +49,22 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+class _VerbParser(argparse.ArgumentParser):
+    """A verb's parser: options may come between the positional arguments
+    (`audit SPEC --jobs 2 OPERATIONS.jsonl`), as they may before and after them."""
+
+    _mixing = False
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        if self._mixing:  # the two passes of the intermixed parse
+            return super().parse_known_args(args, namespace)
+        self._mixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._mixing = False
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="authority",
@@ -58,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=_Version, help="show the version and the build "
                         "(which modules run compiled) and exit")
-    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_VerbParser)
     sub.required = True
     for verb, module_name in VERBS.items():
         module = importlib.import_module(f"{__name__}.{module_name}")
