@@ -69,6 +69,7 @@ def test_every_lint_fires(law: Law) -> None:
         ("safeguard-ladder", 32, 12),
         ("power-shadowed", 63, 7),
         ("power-never-applies", 71, 7),
+        ("missing-cites", 77, 8),  # the powers acknowledge theirs (`# allow:`)
     }
 
 
@@ -181,7 +182,7 @@ def test_lint_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lint", str(LINTS), "--strict"]) == 1
     assert main(["lint", str(LINTS), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["warnings"] == 9 and data["errors"] == 0
+    assert data["warnings"] == 10 and data["errors"] == 0
     assert main(["lint", str(LINTS), "--lexicon", str(FIXTURES / "nope.txt")]) == 1
 
 
@@ -267,9 +268,9 @@ capability hack {
     intrusion: 2
 }
 safeguard judge
-power p { threats: t capabilities: hack requires: judge }
+power p { threats: t capabilities: hack requires: judge cites: "art. 1" }
 power q { # allow: power-shadowed
-    threats: t capabilities: hack requires: judge
+    threats: t capabilities: hack requires: judge cites: "art. 2"
 }
 """
 
@@ -317,7 +318,7 @@ def test_lint_notes_a_file_without_a_law(text: str, tmp_path: Path,
     assert f"{plain}: note: no law to lint" in err and "0 laws linted" in err
     assert main(["lint", str(plain), str(LINTS), "--format", "json"]) == 0
     out = capsys.readouterr()
-    assert json.loads(out.out)["warnings"] == 9 and "note: no law to lint" in out.err
+    assert json.loads(out.out)["warnings"] == 10 and "note: no law to lint" in out.err
 
 
 # ---- lexicon files ----------------------------------------------------------------------------
@@ -530,6 +531,7 @@ power collect {
     threats: national_security
     capabilities: intercept_content
     requires: minister_approval
+    cites: "art. 1"
 }
 """
 REWRITTEN = """    # the first description named a cable; rewritten after review
@@ -565,6 +567,42 @@ def test_a_word_is_pointed_at_as_written(tmp_path: Path, body: str, written: str
     span = diag.span
     assert span.line == span.end_line
     assert text.splitlines()[span.line - 1][span.column - 1:span.end_column - 1] == written
+
+
+# ---- citations ---------------------------------------------------------------------------------
+
+UNCITED = """law "x" {}
+threat t { cites: "art. 1" }
+capability c { intrusion: 1 }
+safeguard s
+recipient partner { foreign: true }
+power p { threats: t capabilities: c requires: s %s }
+forbid f { when threat == t and intrusion > 3 %s }
+share r { recipients: partner requires: s %s }
+"""
+
+
+def test_missing_cites_names_each_provision_that_cites_nothing(tmp_path: Path) -> None:
+    law = _load(tmp_path, UNCITED % ("", 'cites: "  "', ""))
+    found = [(d.code, d.span.line, d.message) for d in lint_law(law)]
+    assert found == [
+        ("missing-cites", 6, "power `p` cites no article: the decisions resting on it cite "
+         "nothing"),
+        ("missing-cites", 7, "prohibition `f` has an empty `cites`: the decisions resting on it "
+         "cite nothing"),
+        ("missing-cites", 8, "sharing rule `r` cites no article: the decisions resting on it "
+         "cite nothing"),
+    ]
+    # Cited, each of them is quiet; threats, capabilities and the rest are not asked to cite.
+    cited = _load(tmp_path, UNCITED % ('cites: "art. 2"', 'cites: "art. 3"', 'cites: "art. 4"'))
+    assert lint_law(cited) == []
+
+
+def test_the_shipped_laws_cite_every_provision() -> None:
+    for spec in SPECS:
+        law, _ = load_law(spec)
+        assert law is not None
+        assert [d for d in lint_law(law) if d.code == "missing-cites"] == []
 
 
 # ---- approvals and assessments in conditions --------------------------------------------------

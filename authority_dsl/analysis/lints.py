@@ -7,7 +7,9 @@
   nothing, or prohibitions always block it);
 - `power-shadowed`: a power another power makes redundant;
 - `safeguard-ladder`: a capability of higher intrusion that needs fewer safeguards than one of
-  lower intrusion for the same threat.
+  lower intrusion for the same threat;
+- `missing-cites`: a power, prohibition or sharing rule that cites no article, so that the
+  decisions resting on it cite nothing.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from .space import Space
 from .vocabulary import facts_read
 
 LINT_CODES = ("technology-word", "capability-not-granted", "power-never-applies",
-              "power-shadowed", "safeguard-ladder")
+              "power-shadowed", "safeguard-ladder", "missing-cites")
 _EDGE = r"(?<![A-Za-z0-9])"
 _END = r"(?![A-Za-z0-9])"
 
@@ -101,7 +103,7 @@ def lint_law(law: Law, lexicon: Lexicon | None = None,
     sources = _texts(law) if texts is None else texts
     out = [*technology_words(law, lexicon or default_lexicon(), anchors, sources),
            *capabilities_not_granted(law), *powers_never_applying(law), *shadowed_powers(law),
-           *safeguard_ladder(law)]
+           *safeguard_ladder(law), *missing_cites(law)]
     return sorted(allowed(out, sources, anchors), key=sort_key)
 
 
@@ -231,6 +233,21 @@ def capabilities_not_granted(law: Law) -> Iterator[Diagnostic]:
             yield warning("capability-not-granted", f"no power grants capability `{name}`",
                           law.spans.get(name, NO_SPAN),
                           "grant it in a power, or remove it if the law should not allow it")
+
+
+def missing_cites(law: Law) -> Iterator[Diagnostic]:
+    """Provisions that decisions cite (powers, prohibitions, sharing rules) with no citation, or
+    one of only spaces: a decision explains itself by the articles it rests on."""
+    kinds = (("power", law.powers), ("prohibition", law.prohibitions),
+             ("sharing rule", law.share_rules))
+    for kind, provisions in kinds:
+        for provision in provisions:
+            if provision.cites is None or not provision.cites.strip():
+                how = "cites no article" if provision.cites is None else "has an empty `cites`"
+                yield warning("missing-cites",
+                              f"{kind} `{provision.name}` {how}: the decisions resting on it "
+                              "cite nothing", law.spans.get(provision.name, NO_SPAN),
+                              'add `cites: "art. ..."` with the article it stands for')
 
 
 def _overlap(a: Validity, b: Validity) -> bool:
