@@ -45,8 +45,12 @@ def extensions() -> list[Extension]:
         from Cython.Build import cythonize
     except ImportError:
         return []
-    modules = [Extension(name, [name.replace(".", "/") + ".py"]) for name in listed("COMPILABLE")]
-    modules += [Extension(name, [name.replace(".", "/") + ".pyx"]) for name in listed("NATIVE")]
+    # No debugging information (the interpreter's CFLAGS ask for it): some 15 MB less installed.
+    flags = [] if sys.platform == "win32" else ["-g0"]
+    modules = [Extension(name, [name.replace(".", "/") + ".py"], extra_compile_args=flags)
+               for name in listed("COMPILABLE")]
+    modules += [Extension(name, [name.replace(".", "/") + ".pyx"], extra_compile_args=flags)
+                for name in listed("NATIVE")]
     return list(cythonize(modules, build_dir="build/cython", quiet=True,
                           nthreads=os.cpu_count() or 1,
                           compiler_directives={"language_level": "3"}))

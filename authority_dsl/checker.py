@@ -50,8 +50,10 @@ def load_module(path: str | Path) -> ast.Module:
     return parse(text, str(path))
 
 
-def load_with_imports(path: str | Path) -> tuple[Loaded | None, list[Diagnostic]]:
-    """Load a file and its imports (confined to its folder, without cycles)."""
+def load_with_imports(path: str | Path, text: str | None = None
+                      ) -> tuple[Loaded | None, list[Diagnostic]]:
+    """Load a file and its imports (confined to its folder, without cycles). `text` is the
+    file's own text where it has been read already (a pipe cannot be read twice)."""
     root = Path(path)
     folder = root.resolve().parent
     diags: list[Diagnostic] = []
@@ -59,11 +61,11 @@ def load_with_imports(path: str | Path) -> tuple[Loaded | None, list[Diagnostic]
     texts: list[tuple[str, str]] = []
     seen: set[Path] = set()
 
-    def visit(p: Path, shown: str, stack: tuple[Path, ...]) -> bool:
+    def visit(p: Path, shown: str, stack: tuple[Path, ...], given: str | None = None) -> bool:
         resolved = p.resolve()
         seen.add(resolved)
         try:
-            text = read_source(p)
+            text = read_source(p) if given is None else given
             module = parse(text, shown)
         except DiagnosticError as exc:
             diags.extend(exc.diagnostics)
@@ -100,7 +102,7 @@ def load_with_imports(path: str | Path) -> tuple[Loaded | None, list[Diagnostic]
             return
         visit(target, shown, stack)
 
-    ok = visit(root, str(path), ())
+    ok = visit(root, str(path), (), text)
     if not ok:
         return None, diags
     return Loaded(root, tuple(modules), tuple(texts)), diags
@@ -120,10 +122,12 @@ def load_law(path: str | Path) -> tuple[Law | None, list[Diagnostic]]:
     return law, diags
 
 
-def load_law_texts(path: str | Path) -> tuple[Law | None, list[Diagnostic], dict[str, str]]:
+def load_law_texts(path: str | Path, text: str | None = None
+                   ) -> tuple[Law | None, list[Diagnostic], dict[str, str]]:
     """`load_law`, with the text of each file loaded (display path -> text), where the lints
-    look for `# allow:` directives without reading the files again."""
-    loaded, diags = load_with_imports(path)
+    look for `# allow:` directives without reading the files again. `text` is the root file's,
+    where it has been read already."""
+    loaded, diags = load_with_imports(path, text)
     if loaded is None:
         return None, sorted(diags, key=sort_key), {}
     texts = dict(loaded.texts)
@@ -144,8 +148,9 @@ def check_file(path: str | Path) -> list[Diagnostic]:
 def check_any(path: str | Path) -> tuple[Law | None, list[Diagnostic], dict[str, str]]:
     """`check_file`, with the checked law when the file is a law without errors and the texts
     it was loaded from (`load_law_texts`), so that the lints need not load it again."""
-    try:
-        module = load_module(path)
+    try:  # read once: a pipe or FIFO gives its text only once
+        text = read_source(path)
+        module = parse(text, str(path))
     except DiagnosticError as exc:
         return None, list(exc.diagnostics), {}
     if not module.items:
@@ -154,13 +159,12 @@ def check_any(path: str | Path) -> tuple[Law | None, list[Diagnostic], dict[str,
                             "a law starts with `law \"title\" { ... }`")], {}
     kinds = {type(i) for i in module.items}
     if ast.Law in kinds:
-        return load_law_texts(path)
-    text = read_source(path)
+        return load_law_texts(path, text)
     diags = list(hidden_characters(text, str(path)))
     diags.extend(_check_plain(module))
     if any(isinstance(i, ast.Import) for i in module.items):
         # Its imports as a law would load them: missing, leaving the folder, in a cycle.
-        diags.extend(load_with_imports(path)[1])
+        diags.extend(load_with_imports(path, text)[1])
     texts = {str(path): text}
     return None, sorted(allowed(diags, texts), key=sort_key), texts
 

@@ -65,6 +65,13 @@ class Diagnostic:
         }
 
 
+def os_reason(exc: OSError) -> str:
+    """Why a file could not be used, lowercase as every message is: the system's words
+    (`permission denied`, not the `Permission denied` of `strerror`), else the exception's."""
+    text = exc.strerror or str(exc)
+    return text[:1].lower() + text[1:]
+
+
 def error(code: str, message: str, span: Span, help: str | None = None) -> Diagnostic:
     return Diagnostic(Severity.ERROR, code, message, span, help)
 

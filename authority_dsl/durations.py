@@ -37,7 +37,8 @@ _HOURS = {Unit.HOURS: 1, Unit.DAYS: 24, Unit.WEEKS: 168}
 MAX_AMOUNT = 100_000
 # ASCII digits only: `\d` would also take `５` and `٣`, which the language and the JSON schema do
 # not allow.
-_DURATION_RE = re.compile(r"^\s*([0-9]{1,30})\s*([A-Za-z]+)\s*$")
+_DURATION_RE = re.compile(r"^\s*([0-9]+)\s*([A-Za-z]+)\s*$")
+MAX_DIGITS = 30  # of an amount, leading zeros included (as the JSON schema says)
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -152,16 +153,26 @@ def parse_duration(text: str) -> Duration:
     if not m:
         other = next((c for c in text if c.isdigit() and not c.isascii()), None)
         if other is not None:
-            raise ValueError(f"`{text}` has the digit `{other}` (U+{ord(other):04X}); write "
-                             "numbers with the ASCII digits 0-9")
-        raise ValueError(f"`{text}` is not a duration like `3 months`")
+            raise ValueError(f"`{_clip(text)}` has the digit `{other}` (U+{ord(other):04X}); "
+                             "write numbers with the ASCII digits 0-9")
+        raise ValueError(f"`{_clip(text)}` is not a duration like `3 months`")
     unit = parse_unit(m.group(2).lower())
     if unit is None:
-        raise ValueError(f"unknown unit `{m.group(2)}`; use hours, days, weeks, months or years")
-    amount = int(m.group(1))
-    if amount > MAX_AMOUNT:
-        raise ValueError(f"duration `{text}` is too long (at most {MAX_AMOUNT} {unit.value})")
-    return Duration(amount, unit)
+        raise ValueError(f"unknown unit `{_clip(m.group(2))}`; use hours, days, weeks, months "
+                         "or years")
+    # The digits are counted before `int` converts them: it refuses more than 4,300.
+    digits = m.group(1).lstrip("0") or "0"
+    if len(digits) > len(str(MAX_AMOUNT)) or int(digits) > MAX_AMOUNT:
+        raise ValueError(f"duration `{_clip(text.strip())}` is too long (at most {MAX_AMOUNT} "
+                         f"{unit.value})")
+    if len(m.group(1)) > MAX_DIGITS:
+        raise ValueError(f"duration `{_clip(text.strip())}` has more than {MAX_DIGITS} digits")
+    return Duration(int(digits), unit)
+
+
+def _clip(text: str) -> str:
+    """Text to quote in a message, its first 40 characters of a longer one."""
+    return text if len(text) <= 40 else f"{text[:40]}…"
 
 
 def parse_date(text: str) -> dt.date:
@@ -169,9 +180,9 @@ def parse_date(text: str) -> dt.date:
     if not _DATE_RE.fullmatch(text):
         other = next((c for c in text if c.isdigit() and not c.isascii()), None)
         if other is not None:
-            raise ValueError(f"`{text}` has the digit `{other}` (U+{ord(other):04X}); write "
-                             "numbers with the ASCII digits 0-9")
-        raise ValueError(f"`{text}` is not a date like `2027-01-31`")
+            raise ValueError(f"`{_clip(text)}` has the digit `{other}` (U+{ord(other):04X}); "
+                             "write numbers with the ASCII digits 0-9")
+        raise ValueError(f"`{_clip(text)}` is not a date like `2027-01-31`")
     try:
         return dt.date.fromisoformat(text)
     except ValueError:

@@ -15,11 +15,15 @@ from pathlib import Path
 from .cases import Result
 
 # Characters XML 1.0 does not allow, even escaped.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Lone surrogates: each byte of a file name that is not UTF-8, as Python decodes it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _clean(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
+    """Text XML can hold: a byte of a file name that is not UTF-8 as the text `\\udcff`, as
+    JSON output and text output give it, any other character XML refuses as U+FFFD."""
+    return _NOT_XML.sub("\ufffd", _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text))
 
 
 def failure_text(result: Result) -> str:

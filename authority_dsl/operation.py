@@ -19,6 +19,7 @@ from .durations import Duration, parse_date, parse_duration
 
 MAX_LIST = 1000
 MAX_TEXT = 1000
+MAX_OPERATION_BYTES = 16 * 1024 * 1024  # of a file (or standard input) holding one operation
 
 
 class OperationError(ValueError):
@@ -114,6 +115,14 @@ APPROVAL_KEYS = ("safeguard", "date")
 SHARING_KEYS = ("recipient", "country", "data", "with")
 
 
+def read_bytes(source: str) -> bytes:
+    """The bytes of an operation file, or of standard input for `-`, read only as far as
+    `MAX_OPERATION_BYTES` allows; raises DiagnosticError located at the file (`<stdin>`)."""
+    from .source import read_bytes as read
+
+    return read(source, MAX_OPERATION_BYTES, "an operation", "bad-input")
+
+
 def loads(text: str) -> Operation:
     """Parse one operation from JSON text; raises OperationError."""
     try:
@@ -123,11 +132,44 @@ def loads(text: str) -> Operation:
                              f"invalid JSON: {exc.msg.lower()}") from None
     except RecursionError:
         raise OperationError("$", "invalid JSON: nested too deeply") from None
+    except ValueError:  # a number of more digits than `int` converts (4,300), as `audit` says
+        raise OperationError(_long_number(text), "invalid JSON: a number has too many "
+                             "digits") from None
     if "\\u" in text:
         where = surrogate_path(value)
         if where is not None:
             raise OperationError(where, LONE_SURROGATE)
     return from_json(value)
+
+
+def _long_number(text: str) -> str:
+    """The JSON path of the first number in `text` with too many digits to convert."""
+    try:
+        return _path_of(json.loads(text, parse_int=_whole), "$") or "$"
+    except (ValueError, RecursionError):
+        return "$"
+
+
+def _whole(digits: str) -> object:
+    try:
+        return int(digits)
+    except ValueError:
+        return _TOO_LONG
+
+
+_TOO_LONG = object()  # what `_long_number` decodes a number with too many digits to
+
+
+def _path_of(value: object, path: str) -> str | None:
+    if value is _TOO_LONG:
+        return path
+    items = (value.items() if isinstance(value, dict) else enumerate(value)
+             if isinstance(value, list) else ())
+    for key, item in items:
+        found = _path_of(item, f"{path}.{key}" if isinstance(value, dict) else f"{path}[{key}]")
+        if found is not None:
+            return found
+    return None
 
 
 LONE_SURROGATE = ("a JSON string escapes a lone surrogate (e.g. \\ud800), which is not a "

@@ -639,11 +639,15 @@ class _Builder:
     def duration(self, tree: Tree[Token]) -> Duration:
         amount_tok, unit_tok = tree.children
         assert isinstance(amount_tok, Token) and isinstance(unit_tok, Token)
-        amount = int(amount_tok)
-        if amount > MAX_AMOUNT:
-            self.fail("bad-value", f"duration of {amount} {unit_tok} is absurdly long "
+        # Its length is looked at first: `int` refuses more than 4,300 digits with a ValueError.
+        digits = amount_tok.lstrip("0") or "0"
+        if len(digits) > len(str(MAX_AMOUNT)) or int(digits) > MAX_AMOUNT:
+            shown = digits if len(digits) <= 30 else f"{digits[:20]}…"
+            self.fail("bad-value", f"duration of {shown} {unit_tok} is absurdly long "
                       f"(at most {MAX_AMOUNT})", tree)
             amount = MAX_AMOUNT
+        else:
+            amount = int(digits)
         unit = parse_unit(str(unit_tok))
         assert unit is not None
         return Duration(amount, unit)

@@ -114,7 +114,7 @@ def test_write_that_fails_leaves_the_original_and_no_temporary_file(tmp_path: Pa
                        preexec_fn=small_files)
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
-    assert "big.auth:1:1: error[fmt-cannot-write]: file `big.auth` cannot be written: File too " \
+    assert "big.auth:1:1: error[fmt-cannot-write]: file `big.auth` cannot be written: file too " \
         "large; it is left as it was" in result.stderr
     assert "linked.auth:1:1: error[fmt-cannot-write]" in result.stderr
     assert big.read_bytes() == linked.read_bytes() == before
@@ -140,7 +140,7 @@ def test_failed_write_in_place_puts_the_original_back(tmp_path: Path,
 
     monkeypatch.setattr(fmt, "_overwrite", half_then_full)
     assert main(["fmt", str(path)]) == 1
-    assert "cannot be written: No space left on device; it is left as it was" in \
+    assert "cannot be written: no space left on device; it is left as it was" in \
         capsys.readouterr().err
     assert calls == [FORMATTED.encode(), UNFORMATTED.encode()]
     assert path.read_text() == UNFORMATTED
@@ -161,7 +161,7 @@ def test_failed_write_in_place_that_cannot_be_undone_keeps_the_new_text(
     err = capsys.readouterr().err
     (kept,) = [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
     assert "error[fmt-cannot-write]: file" in err
-    assert "was left incomplete: Input/output error" in err
+    assert "was left incomplete: input/output error" in err
     assert kept.name in err
     assert kept.read_text() == FORMATTED
 

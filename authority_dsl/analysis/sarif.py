@@ -6,6 +6,7 @@ location; help texts become the rules' help.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -34,9 +35,11 @@ RULES = {
 
 def _uri(file: str) -> str:
     """A URI reference for the file: an absolute path as a `file:` URI, a relative one
-    percent-encoded (`draft%20v2%23final.auth`), as RFC 3986 wants both."""
+    percent-encoded (`draft%20v2%23final.auth`), as RFC 3986 wants both. What is encoded is the
+    name's bytes, as the file system has them: a name that is not UTF-8 (`x\\xff.auth`) gives
+    `x%FF.auth`."""
     path = Path(file)
-    return path.as_uri() if path.is_absolute() else quote(path.as_posix())
+    return path.as_uri() if path.is_absolute() else quote(os.fsencode(path.as_posix()))
 
 
 def to_sarif(diagnostics: Iterable[Diagnostic]) -> dict[str, Any]:

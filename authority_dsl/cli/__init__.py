@@ -1,13 +1,16 @@
 """The `authority` command: one module per verb, each a thin layer over the pipeline.
 
-Exit codes: 0 ok / permitted, 1 user error (bad spec, bad input), 2 usage error,
-3 a decision other than permitted (`decide`) or a failed case (`test`); a reader that stops early
-(`| head`) leaves the status of what was done, or 141 if the command had to stop before it was done.
+Exit codes: 0 ok / permitted, 1 user error (bad spec, bad input) or a failed write, 2 usage error,
+3 a decision other than permitted (`decide`), a failed case (`test`), a violated principle
+(`verify`) or a changed verdict (`diff --exit-code`); 130 interrupted (and `audit`'s 143
+terminated, 129 hung up); a reader that stops early (`| head`) leaves the status of what was
+done, or 141 if the command had to stop before it was done.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -15,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import __version__
+from ..diagnostics import os_reason
 
 # verb -> module; each module has `help`, `add_arguments(parser)` and `run(args) -> int`, and
 # imports what it needs inside `run` so that start-up stays quick.
@@ -51,27 +55,46 @@ class _Version(argparse.Action):
 
 class _VerbParser(argparse.ArgumentParser):
     """A verb's parser: options may come between the positional arguments
-    (`audit SPEC --jobs 2 OPERATIONS.jsonl`), as they may before and after them."""
+    (`audit SPEC --jobs 2 OPERATIONS.jsonl`), as they may before and after them, and every
+    argument after `--` is positional (`check -- -draft.auth`). An argument left over is an
+    error of the verb, shown with the verb's usage (not `authority`'s)."""
 
     _mixing = False
+    # What follows the first `--`, while the intermixed parse runs its options pass.
+    _after_dashes: list[str] | None = None
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
-        if self._mixing:  # the two passes of the intermixed parse
-            return super().parse_known_args(args, namespace)
+        if self._mixing:  # a pass of the intermixed parse (Python < 3.12.8 and 3.13.0)
+            tail, self._after_dashes = self._after_dashes, None
+            if tail is None:
+                return super().parse_known_args(args, namespace)
+            # The options pass reads only what comes before `--`: given the `--`, it would drop
+            # it when no positional argument comes before it, and the positionals pass would
+            # then take `-x.auth` after it for an option.
+            namespace, rest = super().parse_known_args(args[:len(args) - len(tail) - 1],
+                                                       namespace)
+            return namespace, [*rest, "--", *tail]
+        args = list(sys.argv[1:] if args is None else args)
         self._mixing = True
+        self._after_dashes = args[args.index("--") + 1:] if "--" in args else None
         try:
-            return self.parse_known_intermixed_args(args, namespace)
+            namespace, extras = self.parse_known_intermixed_args(args, namespace)
         finally:
             self._mixing = False
+            self._after_dashes = None
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, []
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="authority",
         description="Write laws that grant powers by threat, and check operations against them.",
-        epilog="exit codes: 0 ok or permitted, 1 bad spec or input, 2 usage error, "
-        "3 a decision other than permitted or a failed case, 141 its reader stopped (| head) "
-        "before it was done",
+        epilog="exit codes: 0 ok or permitted, 1 bad spec or input or a failed write, 2 usage "
+        "error, 3 a decision other than permitted, a failed case, a violated principle (verify) "
+        "or a changed verdict (diff --exit-code), 130 interrupted (Ctrl-C; audit: also 143 "
+        "terminated, 129 hung up), 141 its reader stopped (| head) before it was done",
     )
     parser.add_argument("--version", action=_Version, help="show the version and the build "
                         "(which modules run compiled) and exit")
@@ -131,6 +154,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         discard_stdout()  # stopped before it was done
         return EXIT_READER_GONE
+    except OSError as exc:  # a write that failed: a full disk, a quota, an I/O error
+        return _failed(exc)
+
+
+def _failed(exc: OSError) -> int:
+    """One line for an error of the system (standard output that cannot be written: `>/dev/full`,
+    a full disk), not a traceback; status 1."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        discard_stdout()  # what is left of the output could not be written either, nor at exit
+    # Without a file name, the error is the output's: a write to an open file (standard output)
+    what = "cannot write the output" if exc.filename is None else f"`{exc.filename}`"
+    with contextlib.suppress(OSError):  # nor standard error, maybe: the status says it
+        print(f"error: {what}: {os_reason(exc)}", file=sys.stderr)
+    return EXIT_USER
 
 
 def entry() -> None:

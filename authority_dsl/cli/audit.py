@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from .common import count, input_files, same_file
+from ..diagnostics import os_reason
+from .common import count, file_name, input_files, same_file
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -30,18 +31,27 @@ def _jobs(text: str) -> int:
     return value
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Shows the paths as `SPEC... OPERATIONS.jsonl` in the usage, which argparse then wraps as
+    any other, rather than as `SPEC... OPERATIONS.jsonl [SPEC... OPERATIONS.jsonl ...]`."""
+
+    def _format_args(self, action: argparse.Action, default_metavar: str) -> str:
+        if action.dest == "paths":
+            return str(action.metavar)
+        return super()._format_args(action, default_metavar)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.usage = ("%(prog)s [-h] [-o DECISIONS.jsonl] [-j N] [--top N] [-q] [--no-progress] "
-               "[--no-memo] SPEC... OPERATIONS.jsonl")
+    p.formatter_class = _Formatter
     p.epilog = ("exit codes: 0 every line decided, 1 some lines were error records (all lines "
                 "were still processed) or bad spec or file, 2 usage error, 130 interrupted "
                 "(Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP): a stopped run's "
                 "output ends with a whole line; 141 the reader of the output stopped early")
-    p.add_argument("paths", nargs="+", metavar="SPEC... OPERATIONS.jsonl",
+    p.add_argument("paths", nargs="+", metavar="SPEC... OPERATIONS.jsonl", type=file_name,
                    help="one or more versions of the law (SPEC, .auth), then the operations "
                    "(OPERATIONS.jsonl, JSON Lines; - for stdin)")
-    p.add_argument("-o", "--output", metavar="DECISIONS.jsonl",
-                   help="write the decisions to this file instead of stdout")
+    p.add_argument("-o", "--output", metavar="DECISIONS.jsonl", type=file_name,
+                   help="write the decisions to this file instead of stdout (- for stdout)")
     p.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
                    help="decide in N processes (same output as with 1)")
     p.add_argument("--top", type=count(0), default=10, metavar="N",
@@ -66,6 +76,11 @@ def run(args: argparse.Namespace) -> int:
         _say(console, "usage error: give at least one SPEC and then the OPERATIONS.jsonl file")
         return 2
     specs, source = args.paths[:-1], args.paths[-1]
+    if "-" in specs:
+        _say(console, "usage error: `-` (standard input) is not read by `audit` as a SPEC: give "
+             "a file; only OPERATIONS.jsonl, the last, may be -")
+        return 2
+    output = None if args.output == "-" else args.output  # None: stdout
     for i, spec in enumerate(specs):
         earlier = same_file(spec, [(e, e) for e in specs[:i]])
         if earlier is not None:
@@ -85,33 +100,39 @@ def run(args: argparse.Namespace) -> int:
     if source != "-" and os.path.isdir(source):
         _say(console, f"error: `{source}` is a directory, not a JSON Lines file")
         return 1
-    if args.output:
-        clobbered = _read_by_the_audit(args.output, laws, source)
+    if output is not None:
+        clobbered = _read_by_the_audit(output, laws, source)
         if clobbered is not None:
-            _say(console, f"error: `{args.output}` is {clobbered}; write elsewhere")
+            _say(console, f"error: `{output}` is {clobbered}; write elsewhere")
             return 1
     try:
         stream = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
     except OSError as exc:
-        _say(console, f"error: cannot read `{source}`: {exc.strerror or exc}")
+        _say(console, f"error: cannot read `{source}`: {os_reason(exc)}")
         return 1
     fd = 1
     try:
-        if args.output:
+        if output is not None:
             try:
-                fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             except OSError as exc:
-                _say(console, f"error: cannot write `{args.output}`: {exc.strerror or exc}")
+                _say(console, f"error: cannot write `{output}`: {os_reason(exc)}")
                 return 1
         else:
             sys.stdout.flush()
+        loop = _loop(stream, fd)
+        if loop is not None:
+            where = "standard output" if output is None else f"`{output}`"
+            _say(console, f"error: {where} is the input itself ({loop}): the audit would read "
+                 "its own decisions back; write elsewhere")
+            return 1
         started = time.perf_counter()
         try:
             summary, stopped = _audit(console, laws, stream, fd, args, source)
         except BrokenPipeError:
             raise
         except OSError as exc:
-            _say(console, f"error: the audit stopped: {exc.strerror or exc}")
+            _say(console, f"error: the audit stopped: {os_reason(exc)}")
             return 1
         except RuntimeError as exc:  # e.g. a worker process that died (BrokenProcessPool)
             _say(console, f"error: the audit stopped: {exc}")
@@ -129,8 +150,9 @@ def run(args: argparse.Namespace) -> int:
 
         signum = getattr(args, "stopped_by", signal.SIGINT)
         what = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}.get(signum, "hung up")
-        _say(console, f"{what}: the output holds the first {summary.lines} lines, each "
-             "complete", "bold yellow")
+        held = ("the first line, complete" if summary.lines == 1 else
+                f"the first {summary.lines} lines, each complete")
+        _say(console, f"{what}: the output holds {held}", "bold yellow")
         return 128 + signum
     errors_found = sum(summary.errors.values())
     return 1 if errors_found else 0
@@ -144,6 +166,25 @@ def _read_by_the_audit(output: str, laws: Sequence[Law], source: str) -> str | N
         (0, "the input (standard input)") if source == "-" else (source, "the input")]
     inputs += [(str(name), f"a file of the law (`{name}`)") for name in input_files(laws)]
     return same_file(output, inputs)
+
+
+def _loop(stream: BinaryIO, fd: int) -> str | None:
+    """What the output `fd` shares with the input `stream` when they are the same open pipe or
+    regular file (`-o /dev/stdin` on piped input, `>> OPERATIONS.jsonl`), which the audit would
+    read back as it writes it, without end; None if they are not. Compared by device and inode
+    as opened, so that any name for it is caught; a terminal or /dev/null may be both."""
+    import os
+    import stat
+
+    try:
+        read, written = os.fstat(stream.fileno()), os.fstat(fd)
+    except (OSError, ValueError):  # no descriptor (a test's stand-in), or a closed one
+        return None
+    if not os.path.samestat(read, written):
+        return None
+    if stat.S_ISFIFO(read.st_mode):
+        return "the same pipe"
+    return "the same file" if stat.S_ISREG(read.st_mode) else None
 
 
 def _audit(console: Console, laws: Sequence[Law], stream: BinaryIO, fd: int,
@@ -267,7 +308,7 @@ def _print_summary(console: Console, summary: Summary, elapsed: float, jobs: int
     errors = sum(summary.errors.values())
     rate = summary.lines / elapsed if elapsed > 0 else 0.0
     head = Text()
-    head.append(f"{summary.lines:,} lines", style="bold")
+    head.append(f"{summary.lines:,} line{'s' * (summary.lines != 1)}", style="bold")
     head.append(f" in {elapsed:.1f} s ({rate:,.0f} lines/s, {jobs} job{'s' * (jobs != 1)}): ")
     head.append(f"{decided:,} decided, ")
     head.append(f"{errors:,} error record{'s' * (errors != 1)}",

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import argparse
 
+from .common import file_name, input_file
+
 HELP = "check specs: syntax, names, types and lints (exit 0 clean, 1 errors)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("specs", nargs="+", metavar="SPEC", help=".auth files (laws, registers, cases)")
+    p.add_argument("specs", nargs="+", metavar="SPEC", type=input_file("check"),
+                   help=".auth files (laws, registers, cases)")
     p.add_argument("--format", choices=("text", "json", "sarif"), default="text",
                    help="output format (sarif: SARIF 2.1.0 for code-review platforms)")
     p.add_argument("--strict", action="store_true", help="warnings fail the check too")
     p.add_argument("--no-lint", action="store_true",
                    help="leave out the drafting lints (see `authority lint`)")
-    p.add_argument("--lexicon", metavar="FILE",
+    p.add_argument("--lexicon", metavar="FILE", type=file_name,
                    help="technology words for the `technology-word` lint, one per line "
                    "(replaces the built-in list)")
 

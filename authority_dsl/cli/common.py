@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +30,25 @@ def count(least: int) -> Callable[[str], int]:
     return parse
 
 
+def file_name(text: str) -> str:
+    """An argparse type for a file name: not empty, a usage error (an empty name would be taken
+    for no file, or for the current folder)."""
+    if not text:
+        raise argparse.ArgumentTypeError("empty file name")
+    return text
+
+
+def input_file(verb: str) -> Callable[[str], str]:
+    """An argparse type for a file `verb` reads: a file name, and not `-`, which it does not read
+    as standard input (a usage error rather than a file `-` not found)."""
+    def parse(text: str) -> str:
+        if text == "-":
+            raise argparse.ArgumentTypeError(f"`-` (standard input) is not read by `{verb}`: "
+                                             "give a file")
+        return file_name(text)
+    return parse
+
+
 def add_search_arguments(p: argparse.ArgumentParser) -> None:
     """The options of the search `verify` and `diff` fall back on when classes are too many."""
     p.add_argument("--examples", type=count(1), default=None, metavar="N",
@@ -44,17 +62,17 @@ def report_diagnostics(diags: list[Diagnostic], fmt: str, console: Console, what
     """Print diagnostics as text (with a summary line: `what` says what was checked), JSON or
     SARIF; return the number of errors."""
     from ..decision import dumps
-    from ..render import print_diagnostics
+    from ..render import print_diagnostics, write_json
 
     errors = sum(d.is_error for d in diags)
     warnings = len(diags) - errors
     if fmt == "json":
-        sys.stdout.write(dumps({"diagnostics": [d.to_json() for d in diags],
-                                "errors": errors, "warnings": warnings}) + "\n")
+        write_json(dumps({"diagnostics": [d.to_json() for d in diags],
+                          "errors": errors, "warnings": warnings}))
     elif fmt == "sarif":
         from ..analysis.sarif import to_sarif
 
-        sys.stdout.write(dumps(to_sarif(diags)) + "\n")
+        write_json(dumps(to_sarif(diags)))
     else:
         print_diagnostics(console, diags)
         console.print(f"{what}: {errors} error{'s' * (errors != 1)}, {warnings} warning"
@@ -96,12 +114,12 @@ class OperationInputError(Exception):
 def read_operation(source: str) -> Operation:
     """Read one operation from a JSON file, stdin (`-`), or a DSL file with one operation block."""
     from ..diagnostics import DiagnosticError
-    from ..operation import OperationError, from_spec, loads
+    from ..operation import OperationError, from_spec, loads, read_bytes
     from ..source import decode
 
     name = "<stdin>" if source == "-" else source
     try:
-        data = sys.stdin.buffer.read() if source == "-" else _read_bytes(Path(source))
+        data = read_bytes(source)
         text = decode(data, name)
     except DiagnosticError as exc:
         d = exc.diagnostics[0]
@@ -130,24 +148,6 @@ def read_operation(source: str) -> Operation:
         return loads(text)
     except OperationError as exc:
         raise OperationInputError(f"{name}: {exc.path}: {exc.message}") from None
-
-
-def _read_bytes(path: Path) -> bytes:
-    from ..diagnostics import DiagnosticError, Span, error
-
-    where = Span(str(path), 1, 1, 1, 1)
-    try:
-        if path.is_dir():
-            raise DiagnosticError([error("bad-input", f"`{path}` is a directory", where)])
-        if path.stat().st_size > 16 * 1024 * 1024:
-            raise DiagnosticError([error("bad-input", "operation file is larger than 16 MiB",
-                                         where)])
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise DiagnosticError([error("bad-input", f"file `{path}` not found", where)]) from None
-    except OSError as exc:
-        raise DiagnosticError([error("bad-input", f"`{path}` cannot be read: "
-                                     f"{exc.strerror or exc}", where)]) from None
 
 
 def same_file(output: str, inputs: Iterable[tuple[str | int, str]]) -> str | None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from .common import file_name, input_file
+
 HELP = "decide one operation (JSON file, - for stdin, or a DSL operation file) under a law"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("spec", metavar="SPEC", help="the law (.auth)")
-    p.add_argument("operation", metavar="OPERATION",
+    p.add_argument("spec", metavar="SPEC", type=input_file("decide"), help="the law (.auth)")
+    p.add_argument("operation", metavar="OPERATION", type=file_name,
                    help="an operation: a .json file, - for JSON on stdin, or an .auth file "
                    "holding one `operation { ... }` block")
     p.add_argument("--json", action="store_true", help="print the decision record as JSON")
@@ -19,11 +21,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
     from ..engine import compile_law
     from ..engine.reference import decide as reference_decide
-    from ..render import print_decision, stderr_console
+    from ..render import print_decision, shown, stderr_console, write_json
     from .common import OperationInputError, load_law_or_report, read_operation
 
     console = stderr_console()
@@ -33,11 +33,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         op = read_operation(args.operation)
     except OperationInputError as exc:
-        console.print(f"error: {exc}", highlight=False, markup=False)
+        console.print(f"error: {shown(str(exc))}", highlight=False, markup=False)
         return 1
     decision = reference_decide(law, op) if args.reference else compile_law(law).decide(op)
     if args.json:
-        sys.stdout.write(decision.dumps() + "\n")
+        write_json(decision.dumps())
     else:
         from ..render import stdout_console
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from .common import add_search_arguments
+from .common import add_search_arguments, input_file
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -17,8 +17,10 @@ HELP = "the semantic and structural difference between two versions of a law"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("old", metavar="OLD", help="the law as it is (.auth)")
-    p.add_argument("new", metavar="NEW", help="the law as proposed (.auth)")
+    p.add_argument("old", metavar="OLD", type=input_file("diff"),
+                   help="the law as it is (.auth)")
+    p.add_argument("new", metavar="NEW", type=input_file("diff"),
+                   help="the law as proposed (.auth)")
     p.add_argument("--json", action="store_true", help="print the difference as JSON")
     p.add_argument("--date", action="append", metavar="YYYY-MM-DD",
                    help="compare only operations starting on this date (repeatable)")
@@ -29,12 +31,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
     from ..analysis.diff import DEFAULT_EXAMPLES, diff
     from ..decision import dumps
     from ..durations import parse_date
-    from ..render import stderr_console
+    from ..render import stderr_console, write_json
     from .common import load_law_or_report
 
     console = stderr_console()
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     report = diff(laws[0], laws[1], dates=dates, examples=args.examples or DEFAULT_EXAMPLES,
                   seed=args.seed)
     if args.json:
-        sys.stdout.write(dumps(report.to_json()) + "\n")
+        write_json(dumps(report.to_json()))
     else:
         from ..render import stdout_console
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..diagnostics import os_reason
+from .common import input_file
+
 HELP = "format specs canonically (keeps comments; --check only reports)"
 
 _BOM = b"\xef\xbb\xbf"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="+", metavar="PATH", help=".auth files or folders")
+    p.add_argument("paths", nargs="+", metavar="PATH", type=input_file("fmt"),
+                   help=".auth files or folders")
     p.add_argument("--check", action="store_true",
                    help="change nothing; exit 1 if any file is not formatted")
 
@@ -31,13 +35,16 @@ def run(args: argparse.Namespace) -> int:
     from ..diagnostics import DiagnosticError
     from ..formatter import format_source
     from ..render import print_diagnostics, stderr_console
-    from ..source import read_source
+    from ..source import read_source, refuse_stream
 
     console = stderr_console()
     bad = changed = 0
     files = _files(args.paths)
     for path in files:
         try:
+            if not args.check:  # what it reads it writes back: not to a pipe or a device
+                refuse_stream(path, "fmt-not-a-file", "fmt rewrites files in place",
+                              "`fmt --check` checks it, or format a copy in a file")
             text = read_source(path)
             formatted = format_source(text, str(path))
             # The formatter writes LF; a file whose first line ends in CRLF keeps CRLF.
@@ -92,7 +99,7 @@ def _write(path: Path, source: str, text: str) -> None:
         st = target.stat()
         original = target.read_bytes()
     except OSError as exc:
-        raise failure(f"file `{name}` cannot be read: {exc.strerror or exc}") from None
+        raise failure(f"file `{name}` cannot be read: {os_reason(exc)}") from None
     if original.removeprefix(_BOM).decode("utf-8", errors="replace") != source:
         raise failure(f"file `{name}` changed while it was being formatted; it is left as it was",
                       "run fmt again")
@@ -107,7 +114,7 @@ def _write(path: Path, source: str, text: str) -> None:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:
         raise failure(f"file `{name}` cannot be written: no temporary file can be made in "
-                      f"`{target.parent}`: {exc.strerror or exc}",
+                      f"`{target.parent}`: {os_reason(exc)}",
                       "fmt writes the new text beside the file first") from None
     keep_tmp = False
     try:
@@ -123,7 +130,7 @@ def _write(path: Path, source: str, text: str) -> None:
                 os.replace(tmp, target)
                 return
         except OSError as exc:
-            raise failure(f"file `{name}` cannot be written: {exc.strerror or exc}; it is "
+            raise failure(f"file `{name}` cannot be written: {os_reason(exc)}; it is "
                           "left as it was") from None
         try:
             _overwrite(target, data)
@@ -132,9 +139,9 @@ def _write(path: Path, source: str, text: str) -> None:
                 _overwrite(target, original)
             except OSError:
                 keep_tmp = True
-                raise failure(f"file `{name}` was left incomplete: {exc.strerror or exc}",
+                raise failure(f"file `{name}` was left incomplete: {os_reason(exc)}",
                               f"the formatted text is in `{tmp}`") from None
-            raise failure(f"file `{name}` cannot be written: {exc.strerror or exc}; it is "
+            raise failure(f"file `{name}` cannot be written: {os_reason(exc)}; it is "
                           "left as it was") from None
     finally:
         if not keep_tmp:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from .common import file_name, input_file
+
 if TYPE_CHECKING:
     from ..analysis.lints import Lexicon
     from ..diagnostics import Diagnostic
@@ -18,11 +20,12 @@ class LexiconError(Exception):
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("specs", nargs="+", metavar="SPEC", help="laws (.auth)")
+    p.add_argument("specs", nargs="+", metavar="SPEC", type=input_file("lint"),
+                   help="laws (.auth)")
     p.add_argument("--format", choices=("text", "json", "sarif"), default="text",
                    help="output format (sarif: SARIF 2.1.0 for code-review platforms)")
     p.add_argument("--strict", action="store_true", help="lint warnings fail too (exit 1)")
-    p.add_argument("--lexicon", metavar="FILE",
+    p.add_argument("--lexicon", metavar="FILE", type=file_name,
                    help="technology words for the `technology-word` lint, one per line "
                    "(replaces the built-in list)")
 

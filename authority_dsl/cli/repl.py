@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from .common import input_file
+
 HELP = "the students' REPL: build an operation step by step and see why it is or is not lawful"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("spec", nargs="?", metavar="SPEC", help="a law (.auth) to load at the start")
+    p.add_argument("spec", nargs="?", metavar="SPEC", type=input_file("repl"),
+                   help="a law (.auth) to load at the start")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="with piped input, print only what the commands show, not the commands")
     p.epilog = ("On a terminal: completion, highlighting, a toolbar with the verdict and a "

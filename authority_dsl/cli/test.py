@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import re
 from typing import TYPE_CHECKING, NamedTuple
+
+from ..diagnostics import os_reason
+from .common import file_name, input_file
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -17,6 +21,9 @@ HELP = "run conformance cases (expected verdicts) against a law and report cover
 # --fail-under's decimals: more than any threshold needs, few enough for the exact comparison
 # and the decimals printed to take no time (with 1e-999999999, they would take hours).
 _MAX_DECIMALS = 1000
+# A number as written in ASCII digits (`80`, `80.5`, `.5`, `8e1`): not `5_0`, `٥٠` or `５０`, which
+# Decimal would read as 50, nor `nan`, `inf` or spaces around it.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 class Threshold(NamedTuple):
@@ -31,31 +38,34 @@ def _percent(text: str) -> Threshold:
     from decimal import Decimal, InvalidOperation
     from fractions import Fraction
 
+    if not _NUMBER.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"`{text}` is not a number (write it with the digits "
+                                         "0-9, as 80 or 80.5)")
     try:
         value = Decimal(text)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"`{text}` is not a number") from None
-    if not value.is_finite():
-        raise argparse.ArgumentTypeError(f"`{text}` is not a number")
+    except InvalidOperation:  # an exponent beyond what Decimal holds (`1e99999999999999999999`)
+        raise argparse.ArgumentTypeError("a percentage is between 0 and 100, with at most "
+                                         f"{_MAX_DECIMALS} decimals") from None
     if not 0 <= value <= 100:
         raise argparse.ArgumentTypeError("a percentage is between 0 and 100")
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -_MAX_DECIMALS:
         raise argparse.ArgumentTypeError(f"`{text}` has more than {_MAX_DECIMALS} decimals")
-    return Threshold(text.strip(), Fraction(value))
+    return Threshold(text, Fraction(value))
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.epilog = ("exit codes: 0 every case passed, 1 errors in the law or the cases, 2 usage "
                 "error, 3 a case failed or coverage is below --fail-under")
-    p.add_argument("spec", metavar="SPEC", help="the law (.auth)")
-    p.add_argument("cases", nargs="+", metavar="CASES",
+    p.add_argument("spec", metavar="SPEC", type=input_file("test"), help="the law (.auth)")
+    p.add_argument("cases", nargs="+", metavar="CASES", type=input_file("test"),
                    help="case files (.auth) or folders holding them")
     p.add_argument("--json", action="store_true",
                    help="print the results and the coverage as one JSON object")
-    p.add_argument("--junit", metavar="FILE",
+    p.add_argument("--junit", metavar="FILE", type=file_name,
                    help="also write JUnit XML to FILE (not the law, a file it imports or a case "
-                   "file)")
+                   "file); - writes it to stdout, and the results table to stderr (not with "
+                   "--json)")
     p.add_argument("--fail-under", type=_percent, metavar="PERCENT",
                    help="fail (exit 3) when coverage of the law's provisions is below PERCENT, "
                    "compared exactly; the summary prints the coverage with as many decimals as "
@@ -74,16 +84,21 @@ def run(args: argparse.Namespace) -> int:
     from ..checker import load_law_texts
     from ..decision import dumps
     from ..engine import compile_law
-    from ..render import print_diagnostics, stderr_console, stdout_console
+    from ..render import print_diagnostics, stderr_console, stdout_console, write_json
 
     console = stderr_console()
+    junit_out = args.junit == "-"  # the JUnit XML on stdout; the results table then on stderr
+    if junit_out and args.json:
+        console.print("usage error: --junit - and --json would both write to stdout; give "
+                      "--junit a file", highlight=False, markup=False, soft_wrap=True)
+        return 2
     law, diags, texts = load_law_texts(args.spec)
     if law is None:
         print_diagnostics(console, [d for d in diags if d.is_error])
         console.print(f"{args.spec}: the law has errors; run `authority check` for details",
                       highlight=False, markup=False, soft_wrap=True)
         return 1
-    if args.junit:
+    if args.junit and not junit_out:
         clash = _input_named(args.junit, law, args.cases)
         if clash is not None:
             console.print(f"error: --junit {args.junit} is one of the inputs ({clash}); write "
@@ -113,20 +128,25 @@ def run(args: argparse.Namespace) -> int:
     cover = coverage(law, results, texts)
     failed = sum(not r.passed for r in results)
     below = _below(cover, args.fail_under)
-    if args.junit:
+    if junit_out:
+        from ..junit import junit_xml
+
+        sys.stdout.flush()
+        sys.stdout.buffer.write(junit_xml(results, law.title, times))
+    elif args.junit:
         from ..junit import junit_xml
 
         try:
             with open(args.junit, "wb") as handle:
                 handle.write(junit_xml(results, law.title, times))
         except OSError as exc:
-            console.print(f"error: cannot write `{args.junit}`: {exc.strerror or exc}",
+            console.print(f"error: cannot write `{args.junit}`: {os_reason(exc)}",
                           highlight=False, markup=False, soft_wrap=True)
             return 1
     if args.json:
-        sys.stdout.write(dumps(_json(law, results, cover, args.fail_under)) + "\n")
+        write_json(dumps(_json(law, results, cover, args.fail_under)))
     else:
-        out = stdout_console()
+        out = console if junit_out else stdout_console()
         _print_results(out, results, trace=not args.no_trace)
         _print_coverage(out, cover)
         _print_summary(out, results, cover, args.fail_under)

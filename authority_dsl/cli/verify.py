@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from .common import add_search_arguments
+from .common import add_search_arguments, input_file
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -16,7 +16,7 @@ HELP = "verify a law's principles over every class of operations (exit 3 if one 
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("spec", metavar="SPEC", help="the law (.auth)")
+    p.add_argument("spec", metavar="SPEC", type=input_file("verify"), help="the law (.auth)")
     p.add_argument("--principle", action="append", metavar="NAME",
                    help="check only this principle (repeatable)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -24,11 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
     from ..analysis.verify import DEFAULT_EXAMPLES, verify
     from ..decision import dumps
-    from ..render import stderr_console
+    from ..render import stderr_console, write_json
     from .common import load_law_or_report
 
     console = stderr_console()
@@ -43,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     report = verify(law, args.principle, examples=args.examples or DEFAULT_EXAMPLES,
                     seed=args.seed)
     if args.json:
-        sys.stdout.write(dumps(report_json(report)) + "\n")
+        write_json(dumps(report_json(report)))
     else:
         from ..render import stdout_console
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.text import Text
 
+from ..diagnostics import os_reason
+from ..render import Safe, terminal_text
 from .session import Output, Session, unwrapped
 
 if TYPE_CHECKING:
@@ -58,20 +60,22 @@ def history_problem(path: Path) -> str | None:
         with open(path, "rb"):
             pass
     except OSError as exc:
-        return exc.strerror or str(exc)
+        return os_reason(exc)
     return None
 
 
 def show(console: Console, output: Output) -> None:
-    """Print an output: styled on a terminal, plain text without trailing blanks otherwise."""
+    """Print an output: styled on a terminal, plain text without trailing blanks otherwise;
+    either way with no control character of the data (an operation read from a file) and in
+    the console's encoding (`render.Safe`)."""
     if not output.parts:
         return
     if not console.is_terminal and console.color_system is None:
-        console.file.write(output.text(console.width))
+        console.file.write(terminal_text(output.text(console.width), console.encoding))
         console.file.flush()
         return
     for part in output.parts:
-        console.print(part, highlight=False, soft_wrap=unwrapped(part))
+        console.print(Safe(part), highlight=False, soft_wrap=unwrapped(part))
 
 
 def run_piped(session: Session, lines: Iterable[str], console: Console, *,
@@ -82,7 +86,7 @@ def run_piped(session: Session, lines: Iterable[str], console: Console, *,
         line = raw.rstrip("\r\n")
         if echo and (line.strip() or session.pending):
             # Never wrapped, however narrow: the transcript shows each command as typed.
-            console.print(Text(session.prompt + line, style="bold"), highlight=False,
+            console.print(Safe(Text(session.prompt + line, style="bold")), highlight=False,
                           soft_wrap=True)
         output = session.execute(line)
         show(console, output)
@@ -134,9 +138,9 @@ def run_interactive(session: Session, console: Console, *, history: Path | None 
         if problem is None:
             store = FileHistory(str(history))
         else:
-            console.print(f"warning: cannot write the history file {history} ({problem}); "
-                          "history is kept for this session only", style="yellow",
-                          highlight=False, markup=False, soft_wrap=True)
+            console.print(Safe(Text(f"warning: cannot write the history file {history} "
+                               f"({problem}); history is kept for this session only")),
+                          style="yellow", highlight=False, soft_wrap=True)
     prompt: PromptSession[str] = PromptSession(
         history=store,
         completer=ReplCompleter(session),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import attrs
 from msgspec.structs import replace
-from rich.console import Console, RenderableType
+from rich.console import RenderableType
 from rich.syntax import Syntax
 from rich.text import Text
 
@@ -25,6 +25,7 @@ from ..diagnostics import Diagnostic, DiagnosticError, did_you_mean
 from ..engine import CompiledLaw, compile_law
 from ..model import Law
 from ..operation import Operation
+from ..render import SafeConsole, shown
 from . import views
 from .edits import DEFAULT_ID, Context, ReplError, apply, subject_warning, words_of
 
@@ -43,8 +44,8 @@ class Output:
 
     def text(self, width: int = 100) -> str:
         """Plain text, for tests and transcripts."""
-        console = Console(width=width, record=True, file=io.StringIO(), color_system=None,
-                          highlight=False, emoji=False)
+        console = SafeConsole(width=width, record=True, file=io.StringIO(), color_system=None,
+                              highlight=False, emoji=False)
         for part in self.parts:
             console.print(part, soft_wrap=unwrapped(part))
         return "".join(line.rstrip() + "\n" for line in console.export_text().splitlines())
@@ -310,12 +311,12 @@ class Session:
         except OperationInputError as exc:
             raise ReplError(str(exc)) from None
         self._change(State(op, date_set=True))
-        return say(f"operation `{op.id}` read from {path}")
+        return say(f"operation `{shown(op.id)}` read from {shown(path)}")
 
     def cmd_new(self, args: str) -> Output:
         op = Operation(args.strip('"') or DEFAULT_ID, self.default_date)
         self._change(State(op))
-        return say(f"new operation `{op.id}` on {op.date}")
+        return say(f"new operation `{shown(op.id)}` on {op.date}")
 
     # -- building the operation --
 
@@ -387,7 +388,7 @@ class Session:
             return fail(exc.message)
         problems = self._unknown_names(op)
         self._change(State(op, date_set))
-        lines: list[str | RenderableType] = [f"operation `{op.id}` on {op.date}"]
+        lines: list[str | RenderableType] = [f"operation `{shown(op.id)}` on {op.date}"]
         lines += [Text(f"warning: {p}", style="yellow") for p in problems]
         return say(*lines)
 
@@ -478,7 +479,7 @@ class Session:
         here = self.decision()
         assert here is not None
         there = compile_law(other).decide(self.operation)
-        head = Text(f"operation {self.operation.id} on {self.operation.date} under two laws",
+        head = Text(f"operation {shown(self.operation.id)} on {self.operation.date} under two laws",
                     style="bold")
         parts: list[RenderableType] = [head, *views.side_by_side(
             f"{law.title} ({law.version})", here, f"{other.title} ({other.version})", there)]

@@ -10,14 +10,14 @@ import re
 from collections.abc import Iterable, Sequence
 
 from rich.cells import cell_len, set_cell_size
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
 from ..decision import Decision
 from ..model import Law
 from ..operation import Operation
-from ..render import VERDICT_STYLE
+from ..render import VERDICT_STYLE, shown
 from .edits import is_name
 
 LIST_KINDS = ("threats", "capabilities", "techniques", "protected", "safeguards", "assessments",
@@ -54,8 +54,8 @@ def _section(title: str, rows: Sequence[tuple[Text, Text]]) -> list[RenderableTy
 def decision_lines(decision: Decision, law: Law, op: Operation) -> list[RenderableType]:
     """The verdict with what authorised each capability, what is missing and what is violated."""
     head = verdict_text(decision.verdict)
-    head.append(f"  operation {decision.operation} on {op.date} under {law.title} "
-                f"({law.version})")
+    head.append(f"  operation {shown(decision.operation)} on {op.date} under "
+                f"{shown(law.title)} ({shown(law.version)})")
     parts: list[RenderableType] = [head]
     rows = []
     for a in decision.authorised:
@@ -78,12 +78,12 @@ def decision_lines(decision: Decision, law: Law, op: Operation) -> list[Renderab
     rows = []
     for v in decision.violations:
         line = span(f"[{v.code}] ", "bold")
-        line.append(v.message)
+        line.append(shown(v.message))
         line.append_text(_cites(v.cites))
         if v.help:
-            line.append(f"  {v.help}", style="cyan")
+            line.append(f"  {shown(v.help)}", style="cyan")
         rows.append((Text("✗", style="red"), line))
-    rows += [(Text("→", style="cyan"), Text(alt)) for alt in decision.alternatives]
+    rows += [(Text("→", style="cyan"), Text(shown(alt))) for alt in decision.alternatives]
     parts += _section("violations", rows)
     return parts
 
@@ -91,7 +91,7 @@ def decision_lines(decision: Decision, law: Law, op: Operation) -> list[Renderab
 def explanation(decision: Decision, law: Law, op: Operation) -> list[RenderableType]:
     """`why`: the decision, the reasoning step by step and every provision it rests on."""
     parts = decision_lines(decision, law, op)
-    parts += _section("reasoning", [(Text(f"{i}."), Text(step))
+    parts += _section("reasoning", [(Text(f"{i}."), Text(shown(step)))
                                     for i, step in enumerate(decision.trace, 1)])
     rows = []
     for kind, name, cites, description in _provisions(decision, law, op):
@@ -150,7 +150,7 @@ def summary(decision: Decision) -> Text:
         out.append("\nmissing: ", style="bold")
         out.append(", ".join(m.requirement for m in decision.missing), style="yellow")
     for v in decision.violations:
-        out.append(f"\n✗ [{v.code}] {v.message}", style="red")
+        out.append(f"\n✗ [{v.code}] {shown(v.message)}", style="red")
     return out
 
 
@@ -191,7 +191,8 @@ def side_by_side(left_title: str, left: Decision, right_title: str, right: Decis
     table.add_column(left_title, ratio=1, overflow="fold")
     table.add_column(right_title, ratio=1, overflow="fold")
     table.add_row(summary(left), summary(right))
-    return [table, _grid(((Text("·"), Text(d)) for d in differences(left, right)), indent=2)]
+    return [table, _grid(((Text("·"), Text(shown(d))) for d in differences(left, right)),
+                         indent=2)]
 
 
 def operation_view(op: Operation, default_date: str | None) -> list[RenderableType]:
@@ -268,7 +269,7 @@ def toolbar_text(law: Law | None, op: Operation, decision: Decision | None,
 def _toolbar_about(law: Law | None, op: Operation, *, labels: bool) -> list[tuple[str, str]]:
     what = op.technique or ", ".join(op.capabilities) or "-"
     operation = [("class:toolbar.label", "  operation " if labels else "  "),
-                 ("class:toolbar.value", f"{op.id}: {op.threat or '-'} / {what}")]
+                 ("class:toolbar.value", shown(f"{op.id}: {op.threat or '-'} / {what}"))]
     if law is None:  # what to do first, with its label always
         return [("class:toolbar.label", " law "), ("class:toolbar.value", "none (load SPEC)"),
                 *operation]
@@ -373,13 +374,38 @@ def list_view(law: Law, kind: str) -> list[RenderableType]:
     rows = list(_rows(law, kind))
     if not rows:
         return [Text(f"the law declares no {kind}", style="dim")]
-    table = Table(show_header=False, box=None, pad_edge=False, padding=(0, 2, 0, 0))
-    table.add_column("name", style="bold", no_wrap=True)
-    table.add_column("about", overflow="fold")
-    table.add_column("cites", style="dim", overflow="fold")
-    for name, about, cites in rows:
-        table.add_row(name, about, cites or "")
-    return [table]
+    return [_Listing(rows)]
+
+
+class _Listing:
+    """Declarations in three columns, name, about and cites, each name whole on its line, where
+    the screen leaves the other columns some room beside the longest name; on a narrower one,
+    each declaration as its name on a line and what it is about under it. Nothing is cut short
+    (a table too wide for the screen cuts a name with `…`, and drops columns)."""
+
+    ROOM = 24  # the least the other columns are left beside the longest name
+
+    def __init__(self, rows: Sequence[tuple[str, str, str | None]]) -> None:
+        self.rows = rows
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        longest = max(cell_len(name) for name, _, _ in self.rows)
+        if longest + 2 + self.ROOM > options.max_width:
+            for name, about, cites in self.rows:
+                yield Text(name, style="bold", overflow="fold")
+                details = Text("    " + about, overflow="fold")
+                if cites:
+                    details.append(("  " if about else "") + cites, style="dim")
+                if details.plain.strip():
+                    yield details
+            return
+        table = Table(show_header=False, box=None, pad_edge=False, padding=(0, 2, 0, 0))
+        table.add_column("name", style="bold", no_wrap=True)
+        table.add_column("about", overflow="fold")
+        table.add_column("cites", style="dim", overflow="fold")
+        for name, about, cites in self.rows:
+            table.add_row(name, about, cites or "")
+        yield table
 
 
 def _rows(law: Law, kind: str) -> Iterable[tuple[str, str, str | None]]:
