@@ -6,7 +6,8 @@ Runs in one process on one core (the analysis is single-threaded): `verify` on e
 (every principle) and `diff` from the Wiv 2017 model to the threat-oriented draft. Each figure is
 wall-clock: the first run (cold: parsing aside, everything is computed afresh) and the best of N
 runs (default 3). The target is under 10 seconds each; with `--budget` the script exits 1 when a
-first run is over it.
+first run is over it. The tests (tests/test_verify.py, tests/test_diff.py) check what these same
+analyses find on these laws, not how long they take: their speed is measured here alone.
 """
 
 from __future__ import annotations

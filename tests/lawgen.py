@@ -264,15 +264,47 @@ def operations(draw: st.DrawFn, gen: GenLaw, *, unknown: bool = False) -> Operat
         sharing=sharing,
     )
     if unknown:
-        field = draw(st.sampled_from(["threat", "technique", "capability"]))
-        bogus = draw(st.sampled_from(["t9", "terrorism", "k_new", "c9", "x"]))
-        if field == "threat":
-            op = replace(op, threat=bogus)
-        elif field == "technique":
-            op = replace(op, technique=bogus)
-        else:
-            op = replace(op, capabilities=(*op.capabilities, bogus))
+        op = misspelt(draw, gen, op)
     return op
+
+
+# Per field, names the generated laws never declare for it: misspellings, and names of another
+# kind (an assessment given as an approval, a safeguard as an assessment, a protected category in
+# a sharing's `with`), which are denied as unknown too.
+_BOGUS = {
+    "threat": ("t9", "terrorism", "x"),
+    "technique": ("k_new", "c0", "x"),
+    "capability": ("c9", "k0", "x"),
+    "protected": ("journalst", "Lawyer", "g0"),
+    "approval": ("g9", "necessity", "journalist"),
+    "assessment": ("necesity", "g0", "lawyer"),
+    "with": ("g7", "journalist", "proportionalty"),
+}
+
+
+def misspelt(draw: st.DrawFn, gen: GenLaw, op: Operation) -> Operation:
+    """`op` with one name the law does not declare, in one of the places an operation names
+    something: its threat, technique or capabilities, a subject's protected categories, an
+    approval, an assessment or the `with` list of a sharing."""
+    field = draw(st.sampled_from(sorted(_BOGUS)))
+    bogus = draw(st.sampled_from(_BOGUS[field]))
+    if field == "threat":
+        return replace(op, threat=bogus)
+    if field == "technique":
+        return replace(op, technique=bogus)
+    if field == "capability":
+        return replace(op, capabilities=(*op.capabilities, bogus))
+    if field == "protected":
+        return replace(op, subjects=(*op.subjects, Subject("target", (bogus,))))
+    if field == "approval":
+        return replace(op, approvals=(*op.approvals, Approval(bogus)))
+    if field == "assessment":
+        return replace(op, assessments=(*op.assessments, bogus))
+    if not op.sharing:
+        return replace(op, sharing=(Sharing(draw(st.sampled_from(RECIPIENTS)), "NL", "evaluated",
+                                            (bogus,)),))
+    first = op.sharing[0]
+    return replace(op, sharing=(replace(first, with_=(*first.with_, bogus)), *op.sharing[1:]))
 
 
 def shuffled_order(gen: GenLaw, seed: int) -> list[int]:
@@ -282,16 +314,17 @@ def shuffled_order(gen: GenLaw, seed: int) -> list[int]:
 
 
 @st.composite
-def plausible_operations(draw: st.DrawFn, gen: GenLaw) -> Operation:
+def plausible_operations(draw: st.DrawFn, gen: GenLaw, *, unknown: bool = False) -> Operation:
     """An operation aimed at one of the law's powers, so that `requires` and `permitted` are
-    common rather than rare: its threat, some of its capabilities, a short duration."""
+    common rather than rare: its threat, some of its capabilities, a short duration. With
+    `unknown`, one name in it is misspelt (`misspelt`): what would be permitted is denied."""
     op = draw(operations(gen))
     if not gen.powers:
-        return op
+        return misspelt(draw, gen, op) if unknown else op
     power = draw(st.sampled_from(gen.powers))
     caps = tuple(sorted(draw(st.sets(st.sampled_from(power.capabilities), min_size=1))))
     approvals = tuple(a for a in op.approvals if draw(st.booleans()))
-    return replace(
+    op = replace(
         op,
         date=draw(st.dates(dt.date(2028, 1, 1), dt.date(2028, 12, 31))),
         threat=draw(st.sampled_from(power.threats)),
@@ -302,3 +335,4 @@ def plausible_operations(draw: st.DrawFn, gen: GenLaw) -> Operation:
         approvals=tuple(Approval(a.safeguard) for a in approvals),
         sharing=tuple(s for s in op.sharing if s.recipient in {r for r, _, _ in gen.share_rules}),
     )
+    return misspelt(draw, gen, op) if unknown else op

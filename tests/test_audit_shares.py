@@ -259,19 +259,60 @@ def test_an_output_opened_to_append(laws: list[Law], mixed: Path, tmp_path: Path
     assert out.read_bytes() == b"before\n" + one
 
 
+# `authority` with the audit's handler of the stopping signals wrapped (a test of the second
+# signal): when the handler has taken the first signal, the wrapper says so in the file named by
+# AUTHORITY_TEST_NOTE, and the run waits right there, where the first signal landed, for the
+# second. The second then meets a run that has taken the first but not yet reached the chunk's
+# end at which it would stop; sent only after that, it is never taken together with the first.
+_SECOND_SIGNAL = """
+import os, signal, sys, time
+
+install = signal.signal
+
+
+def hooked(signum, handler):
+    if signum != signal.SIGINT or not callable(handler) or \\
+            handler is signal.default_int_handler:
+        return install(signum, handler)
+    taken = []
+
+    def noted(signum, frame):
+        taken.append(signum)
+        handler(signum, frame)  # the audit's own: a second signal stops the run at once
+        if len(taken) == 1:
+            with open(os.environ["AUTHORITY_TEST_NOTE"], "w"):
+                pass
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                time.sleep(0.01)
+
+    return install(signum, noted)
+
+
+signal.signal = hooked
+sys.argv[0] = "authority"
+from authority_dsl.cli import entry
+
+entry()
+"""
+
+
 def _interrupted(tmp_path: Path, seed: int, signals: int, sig: int = signal.SIGINT,
                  workers: list[int] | None = None) -> tuple[int, str, list[int]]:
     """Audit 60,000 lines with two jobs and send `sig` (Ctrl-C) `signals` times once the output
-    has begun: the exit status, what was said, and the line numbers of the records written,
-    after checking that the output ends at a line's end. `workers` gets the worker processes'
-    ids."""
+    has begun, each after the one before was taken (`_SECOND_SIGNAL`): the exit status, what
+    was said, and the line numbers of the records written, after checking that the output ends
+    at a line's end. `workers` gets the worker processes' ids."""
     ops = tmp_path / "ops.jsonl"
     ops.write_bytes(b"".join(gen_ops().generate([V1, V2], 60_000, seed=seed, malformed=0.01)))
     out = tmp_path / "out.jsonl"
+    note = tmp_path / "first-signal-taken"
+    start = [sys.executable, "-m", "authority_dsl"] if signals == 1 else \
+        [sys.executable, "-c", _SECOND_SIGNAL]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "authority_dsl", "audit", "--no-progress", "--no-memo",
-         "--jobs", "2", str(V1), str(V2), str(ops), "-o", str(out)],
-        stderr=subprocess.PIPE, cwd=ROOT)
+        [*start, "audit", "--no-progress", "--no-memo", "--jobs", "2", str(V1), str(V2),
+         str(ops), "-o", str(out)],
+        stderr=subprocess.PIPE, cwd=ROOT, env={**os.environ, "AUTHORITY_TEST_NOTE": str(note)})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (out.exists() and out.stat().st_size):
         time.sleep(0.01)
@@ -279,8 +320,11 @@ def _interrupted(tmp_path: Path, seed: int, signals: int, sig: int = signal.SIGI
         children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
         workers.extend(int(pid) for pid in children.read_text().split())
     for i in range(signals):
-        if i:
-            time.sleep(0.01)  # two signals at once would be taken as one
+        if i:  # once the first is taken: two at once would be taken as one
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not note.exists() and proc.poll() is None:
+                time.sleep(0.005)
+            assert note.exists(), "the first signal was not taken"
         proc.send_signal(sig)
     try:  # a worker left behind would hold the pipe open
         err = proc.communicate(timeout=60)[1].decode()
@@ -336,7 +380,8 @@ def test_ctrl_c_with_a_file_leaves_whole_lines(tmp_path: Path) -> None:
 def test_a_second_ctrl_c_stops_at_once_and_still_leaves_whole_lines(tmp_path: Path) -> None:
     """A second Ctrl-C stops the run at once (status 130), in the middle of a chunk: what is
     written still ends at a line's end (`_interrupted`), and the lines are the first ones, in
-    order."""
+    order. The second is sent once the first is taken, and before the run could stop at a
+    chunk's end for the first (`_SECOND_SIGNAL`): the outcome does not depend on timing."""
     code, err, got = _interrupted(tmp_path, seed=5, signals=2)
     assert code == 130, err
     assert "Traceback" not in err

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from authority_dsl.cases import (
@@ -180,12 +180,11 @@ def test_the_example_laws_list_each_clause_at_its_line(name: str) -> None:
         assert p.label.startswith(f"`{written.split(' requires ')[0]}` "), (p.label, written)
 
 
-@settings(max_examples=25, deadline=None)
 @given(st.data())
-def test_coverage_grows_with_the_suite(data: st.DataObject) -> None:
-    law, _ = load_law(LAW)
-    assert law is not None
-    cases, _ = load_cases([SUITE], law)
+def test_coverage_grows_with_the_suite(law: Law, suite: list[Case], data: st.DataObject) -> None:
+    """As many examples as the Hypothesis profile asks (the law and its cases are loaded once:
+    an example costs a few milliseconds)."""
+    cases = suite
     decide = compile_law(law).decide
     small = data.draw(st.sets(st.sampled_from(range(len(cases)))))
     large = small | data.draw(st.sets(st.sampled_from(range(len(cases)))))

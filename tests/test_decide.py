@@ -6,17 +6,22 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
 from msgspec.structs import replace
 
 from authority_dsl.checker import load_law
+from authority_dsl.cli import main
+from authority_dsl.decision import Decision
 from authority_dsl.engine import compile_law
 from authority_dsl.engine.reference import decide as reference
-from authority_dsl.operation import OperationError, from_json, loads
+from authority_dsl.model import Law
+from authority_dsl.operation import Operation, OperationError, from_json, loads
 
 ROOT = Path(__file__).parent.parent
 OPERATIONS = sorted((ROOT / "specs" / "operations").glob("*/*.json"))
@@ -543,3 +548,217 @@ def test_an_error_to_a_file_is_one_line_however_long(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         "error: <stdin>: $.duration: duration `1200000 months` is too long (at most 100000 months)"]
+
+
+# ---- failing closed, validity windows, facts a prohibition needs, the exit status ------------
+
+
+def both(law: Law, op: Operation) -> Decision:
+    """The decision of the compiled evaluator, insisting that the reference one agrees."""
+    decision = compile_law(law).decide(op)
+    assert decision == reference(law, op)
+    return decision
+
+
+def example(name: str) -> tuple[Law, dict[str, Any]]:
+    """An example operation of the threat-oriented draft, as JSON, and the draft."""
+    path = ROOT / "specs" / "operations" / "wiv_threat_draft" / f"{name}.json"
+    law, diags = load_law(spec_for(path))
+    assert law is not None, diags
+    return law, json.loads(path.read_text())
+
+
+def _misspell_protected(op: dict[str, Any]) -> str:
+    op["subjects"][0]["protected"] = ["journalst"]
+    return "journalst"
+
+
+def _misspell_with(op: dict[str, Any]) -> str:
+    op["sharing"][0]["with"].append("no_onward_transfer_guarante")
+    return "no_onward_transfer_guarante"
+
+
+def _only_misspelt_with(op: dict[str, Any]) -> str:
+    op["sharing"][0]["with"] = ["no_onward_transfer"]
+    return "no_onward_transfer"
+
+
+def _misspell_approval(op: dict[str, Any]) -> str:
+    op["approvals"].append({"safeguard": "court_aproval", "date": "2028-08-30"})
+    return "court_aproval"
+
+
+def _misspell_assessment(op: dict[str, Any]) -> str:
+    op["assessments"].append("necesity")
+    return "necesity"
+
+
+@pytest.mark.parametrize(("name", "edit"), [
+    # Permitted as written: a misspelt category would escape its court approval.
+    ("requires-hack-journalist-court", _misspell_protected),
+    ("permitted-share-private-party", _misspell_with),
+    ("requires-share-private-party-guarantee", _only_misspelt_with),
+    ("requires-hack-journalist-court", _misspell_approval),
+    ("permitted-hack-terrorism", _misspell_assessment),
+], ids=["protected", "with", "with-alone", "approval", "assessment"])
+def test_a_misspelt_name_in_an_example_operation_is_denied(
+        name: str, edit: Callable[[dict[str, Any]], str]) -> None:
+    """Every name an operation gives must be the law's (fail closed): a protected category
+    (`journalst`), a name in a sharing's `with` list, an approval or an assessment the law does
+    not declare denies the operation as unknown, whatever it would otherwise be."""
+    law, raw = example(name)
+    bogus = edit(raw)
+    decision = both(law, from_json(raw))
+    assert decision.verdict == "denied"
+    assert [(v.code, f"`{bogus}`" in v.message) for v in decision.violations] == [
+        ("unknown-name", True)]
+
+
+LAST_DAYS = '''law "Windows" {
+    version: "1"
+    in_force: 2027-01-01 .. 2028-12-31
+}
+
+threat t
+
+threat w {
+    valid: 2027-01-01 .. 2028-06-30
+}
+
+capability c {
+    intrusion: 2
+}
+
+capability d {
+    intrusion: 2
+}
+
+safeguard minister {
+    by: minister
+}
+
+power p {
+    threats: t, w
+    capabilities: c
+    requires: minister
+    valid: 2027-01-01 .. 2028-03-31
+}
+
+power q {
+    threats: t, w
+    capabilities: d
+    requires: minister
+}
+
+forbid f {
+    when capabilities contains d
+    valid: 2027-01-01 .. 2027-12-31
+}
+'''
+
+
+@pytest.mark.parametrize(("threat", "capability", "date", "verdict", "code"), [
+    ("t", "c", "2028-03-31", "permitted", None),  # the power's last day
+    ("t", "c", "2028-04-01", "denied", "no-legal-basis"),  # the day after
+    ("w", "d", "2028-06-30", "permitted", None),  # the threat's last day
+    ("w", "d", "2028-07-01", "denied", "threat-not-in-force"),
+    ("t", "d", "2027-12-31", "denied", "prohibited"),  # the prohibition's last day
+    ("t", "d", "2028-01-01", "permitted", None),
+    ("t", "d", "2028-12-31", "permitted", None),  # the law's last day
+    ("t", "d", "2029-01-01", "denied", "law-not-in-force"),
+    ("t", "d", "2027-01-01", "denied", "prohibited"),  # the first days count too
+    ("t", "c", "2027-01-01", "permitted", None),
+    ("t", "d", "2026-12-31", "denied", "law-not-in-force"),
+])
+def test_a_window_includes_its_last_day_and_not_the_next(
+        tmp_path: Path, threat: str, capability: str, date: str, verdict: str,
+        code: str | None) -> None:
+    """A law, a power, a threat and a prohibition apply on the last day of their `valid` (or
+    `in_force`) window, and not on the day after (docs/language.md: both ends included)."""
+    spec = tmp_path / "windows.auth"
+    spec.write_text(LAST_DAYS)
+    law, diags = load_law(spec)
+    assert law is not None, diags
+    op = from_json({"id": "o", "date": date, "threat": threat, "capabilities": [capability],
+                    "approvals": ["minister"]})
+    decision = both(law, op)
+    assert decision.verdict == verdict
+    assert [v.code for v in decision.violations] == ([code] if code else [])
+
+
+NEEDS_A_DURATION = '''law "Durations" {
+    version: "1"
+    in_force: 2027-01-01 ..
+}
+
+threat t
+
+capability c {
+    intrusion: 2
+}
+
+safeguard minister {
+    by: minister
+}
+
+recipient partner {
+    foreign: false
+}
+
+power p {
+    threats: t
+    capabilities: c
+    requires: minister
+}
+
+share s {
+    recipients: partner
+    requires: minister
+}
+
+forbid long_operations {
+    when duration > 3 months
+}
+'''
+
+
+@pytest.mark.parametrize(("extra", "verdict", "codes"), [
+    ({"capabilities": ["c"]}, "denied", ["cannot-evaluate"]),
+    # Only a sharing: the compiled evaluator's general path.
+    ({"sharing": [{"recipient": "partner"}]}, "denied", ["cannot-evaluate"]),
+    ({"capabilities": ["c"], "duration": "1 month"}, "permitted", []),
+    ({"capabilities": ["c"], "duration": "4 months"}, "denied", ["prohibited"]),
+    ({"sharing": [{"recipient": "partner"}], "duration": "4 months"}, "denied", ["prohibited"]),
+])
+def test_a_prohibition_that_needs_a_fact_not_given_denies(
+        tmp_path: Path, extra: dict[str, object], verdict: str, codes: list[str]) -> None:
+    """`forbid x { when duration > 3 months }` cannot tell whether an operation that states no
+    duration is forbidden: it is denied (fail closed), saying which prohibition could not be
+    evaluated, by both evaluators and on both paths of the compiled one."""
+    spec = tmp_path / "durations.auth"
+    spec.write_text(NEEDS_A_DURATION)
+    law, diags = load_law(spec)
+    assert law is not None, diags
+    op = from_json({"id": "o", "date": "2028-01-01", "threat": "t", "approvals": ["minister"],
+                    **extra})
+    compiled = compile_law(law)
+    for _ in range(2):  # the second time from what the compiled evaluator remembered
+        decision = compiled.decide(op)
+        assert decision == reference(law, op)
+        assert decision.verdict == verdict
+        assert [v.code for v in decision.violations] == codes
+    if codes == ["cannot-evaluate"]:
+        assert "prohibition `long_operations`" in decision.violations[0].message
+
+
+REQUIRES = [p for p in OPERATIONS if p.stem.startswith("requires-")]
+
+
+@pytest.mark.parametrize("path", REQUIRES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_decide_exits_3_for_a_requires_verdict(path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Exit status 3 for any decision other than permitted (README): `requires` too, which is
+    not permission; 0 would let a script take it for one."""
+    assert main(["decide", str(spec_for(path)), str(path), "--json"]) == 3
+    assert json.loads(capsys.readouterr().out)["verdict"] == "requires"
+    assert main(["decide", str(spec_for(path)), str(path), "--reference", "--no-trace"]) == 3

@@ -6,7 +6,6 @@ import copy
 import datetime as dt
 import json
 import random
-import time
 from pathlib import Path
 
 import attrs
@@ -45,8 +44,47 @@ def pair() -> tuple[Law, Law]:
     return _load(FIXTURES / "small.auth"), _load(FIXTURES / "small_v2.auth")
 
 
+# The denials that make a change of verdict a `limit changed` (docs/analysis.md): a maximum
+# duration, a retention limit, or a duration such a limit needs and the operation does not state.
+LIMIT_DENIALS = frozenset({"duration-exceeded", "retention-exceeded", "duration-missing"})
+
+
 def reference_changes(old: Law, new: Law, op: Operation) -> list[tuple[str, str]]:
-    return changes(Outcome.of(reference_decide(old, op)), Outcome.of(reference_decide(new, op)))
+    """How the decision of `op` changes from `old` to `new`, classified here from the reference
+    interpreter's two decisions as docs/analysis.md defines the kinds, apart from the code under
+    test: (kind, the requirement) for a requirement added or dropped; (kind, which law denies and
+    its violation codes) for a change of verdict."""
+    before, after = reference_decide(old, op), reference_decide(new, op)
+    denied = (before.verdict == "denied", after.verdict == "denied")
+    if all(denied):
+        return []
+    if any(denied):
+        side, denial = ("old", before) if denied[0] else ("new", after)
+        codes = {v.code for v in denial.violations}
+        if codes <= LIMIT_DENIALS:
+            kind = "limit changed"
+        else:
+            kind = "newly permitted" if side == "old" else "newly denied"
+        return [(kind, f"{side}: {', '.join(sorted(codes))}")]
+    was = {m.requirement for m in before.missing}
+    now = {m.requirement for m in after.missing}
+    return ([("requirement added", r) for r in sorted(now - was)]
+            + [("requirement dropped", r) for r in sorted(was - now)])
+
+
+def test_the_oracle_agrees_with_the_analysis_on_the_fixture_pair(pair: tuple[Law, Law]) -> None:
+    """The oracle above and the analysis's own classification (`changes`) agree, on the
+    examples of every group found either way."""
+    old, new = pair
+    for a, b in ((old, new), (new, old)):
+        for group in _groups(a, b):
+            assert group.example is not None
+            ours = reference_changes(a, b, group.example)
+            theirs = changes(Outcome.of(reference_decide(a, group.example)),
+                             Outcome.of(reference_decide(b, group.example)))
+            assert [k for k, _ in ours] == [k for k, _ in theirs]
+            assert [r for k, r in ours if k.startswith("requirement")] == [
+                r for k, r in theirs if k.startswith("requirement")]
 
 
 # ---- structure --------------------------------------------------------------------------------
@@ -86,6 +124,32 @@ def test_every_kind_of_change_is_reported(pair: tuple[Law, Law]) -> None:
     assert ("requirement added", "court_approval", "terrorism", ("bulk_collection",)) in summary
     assert any(g.kind == "requirement added" and g.reason == "minister_approval"
                and g.sharings == ("partner:BE:unevaluated",) for g in _groups(*pair))
+
+
+def test_a_requirement_dropped_is_reported(pair: tuple[Law, Law], tmp_path: Path) -> None:
+    """From the fixture's second version back to the first: the court approval for lawyers and
+    the minister's approval for unevaluated data shared abroad are dropped. And a power that
+    no longer requires a court approval at all."""
+    first, second = pair
+    dropped = {(g.reason, g.threats, g.sharings) for g in _groups(second, first)
+               if g.kind == "requirement dropped"}
+    assert dropped == {("court_approval", ("cyber",), ()), ("court_approval", ("terrorism",), ()),
+                       ("minister_approval", (), ("partner:BE:unevaluated",))}
+    law = ('law "D" {{\n    version: "{0}"\n    in_force: 2027-01-01 ..\n}}\n\nthreat t\n\n'
+           'capability c {{\n    intrusion: 3\n}}\n\nsafeguard minister {{\n    by: minister\n'
+           '}}\n\nsafeguard court {{\n    by: court\n}}\n\npower p {{\n    threats: t\n'
+           '    capabilities: c\n    requires: {1}\n}}\n')
+    before, after = tmp_path / "before.auth", tmp_path / "after.auth"
+    before.write_text(law.format("1", "minister, court"))
+    after.write_text(law.format("2", "minister"))
+    (group,) = _groups(_load(before), _load(after))
+    assert (group.kind, group.reason, group.threats, group.capabilities) == (
+        "requirement dropped", "court", ("t",), (("c",),))
+    assert group.example is not None
+    assert reference_changes(_load(before), _load(after), group.example) == [
+        ("requirement dropped", "court")]
+    (group,) = _groups(_load(after), _load(before))
+    assert (group.kind, group.reason) == ("requirement added", "court")
 
 
 def test_examples_are_genuine_and_minimal(pair: tuple[Law, Law]) -> None:
@@ -208,14 +272,10 @@ def test_diff_agrees_with_brute_force(seed: int, family: str, tmp_path: Path) ->
 
 
 def test_example_specs() -> None:
-    laws = [load_law(spec)[0] for spec in SPECS]
-    if any(law is None for law in laws):
-        pytest.skip("the example specs do not check yet")
-    old, new = laws
-    assert old is not None and new is not None
-    started = time.perf_counter()
+    """The diff from the Wiv 2017 model to the draft is exhaustive and each group's example
+    changes in the group's way. (How long it takes is measured by benchmarks/analysis.py.)"""
+    old, new = (_load(spec) for spec in SPECS)
     report = diff(old, new)
-    assert time.perf_counter() - started < 30
     assert report.semantic.exhaustive and report.semantic.groups and report.structural
     for group in report.semantic.groups:
         assert group.example is not None
@@ -277,8 +337,10 @@ def test_the_last_day_of_the_calendar(tmp_path: Path,
     old.write_text(FAR_END)
     new = tmp_path / "new.auth"
     new.write_text(FAR_END.replace("max_duration: 3 months", "max_duration: 40 days"))
-    for verb in ("check", "lint", "verify"):
-        assert main([verb, str(old)]) in (0, 1, 3), verb
+    # One warning (the power cites no article), which leaves the status 0; no principle to
+    # violate.
+    for verb, code in (("check", 0), ("lint", 0), ("verify", 0)):
+        assert main([verb, str(old)]) == code, verb
     assert main(["diff", str(old), str(new), "--exit-code"]) == 3
     capsys.readouterr()
     assert main(["diff", str(old), str(new), "--date", "9999-12-31", "--json"]) == 0

@@ -161,11 +161,17 @@ def test_prohibition_beats_every_power(case: tuple[GenLaw, Operation]) -> None:
                for v in decision.violations)
 
 
-@given(laws().flatmap(lambda g: st.tuples(st.just(g), operations(g, unknown=True))))
+@given(laws().flatmap(lambda g: st.tuples(st.just(g), st.one_of(
+    operations(g, unknown=True), plausible_operations(g, unknown=True)))))
 def test_unknown_names_are_never_permitted(case: tuple[GenLaw, Operation]) -> None:
+    """Fail closed: one name the law does not declare (a threat, technique, capability,
+    protected category, approval, assessment or name in a sharing's `with`), even in an
+    operation aimed at a power, and the verdict is denied, for an unknown name."""
     gen, op = case
     decision = decide(build(gen, TMP), op)
     assert decision.verdict == "denied"
+    # A date outside the law's validity denies before any name is read.
+    assert {"unknown-name", "law-not-in-force"} & {v.code for v in decision.violations}
 
 
 @given(law_and_op(), st.data())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
@@ -410,6 +411,41 @@ def test_fmt_refuses_when_the_tree_would_change(monkeypatch: pytest.MonkeyPatch)
         format_source("threat a\nthreat b\n", "law.auth")
     assert [d.code for d in raised.value.diagnostics] == ["fmt-changed-ast"]
     assert raised.value.diagnostics[0].span.file == "law.auth"
+
+
+COMMENTED = "# The threats.\nthreat a  # the first\n\n# Last.\nthreat b\n"
+
+
+@pytest.mark.parametrize("change", [
+    lambda text: text.replace("  # the first", ""),  # a comment dropped
+    lambda text: text.replace("# Last.", "# Lost."),  # a comment altered
+    lambda text: text.replace("# The threats.\n", ""),  # a comment on a line of its own
+], ids=["trailing-dropped", "altered", "own-line-dropped"])
+def test_fmt_refuses_when_a_comment_would_be_lost(monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path, change: Callable[[str], str],
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Comments are not part of the tree: the formatter checks them apart, and refuses output
+    that loses or alters one (the tree alone would be unchanged), leaving the file as it was."""
+    real = formatter.format_module
+
+    def lossy(module: ast.Module, source: str | None = None) -> str:
+        out = real(module, source)
+        changed = change(out)
+        assert changed != out
+        return changed
+
+    assert format_source(COMMENTED) == COMMENTED
+    monkeypatch.setattr(formatter, "format_module", lossy)
+    with pytest.raises(DiagnosticError) as raised:
+        format_source(COMMENTED, "law.auth")
+    (refusal,) = raised.value.diagnostics
+    assert (refusal.code, refusal.span.file) == ("fmt-changed-ast", "law.auth")
+    assert "comments" in refusal.message
+    path = tmp_path / "law.auth"
+    path.write_text(COMMENTED.replace("threat b", "threat   b"))
+    assert main(["fmt", str(path)]) == 1
+    assert "comments" in capsys.readouterr().err
+    assert path.read_text() == COMMENTED.replace("threat b", "threat   b")
 
 
 def test_fmt_refuses_output_that_does_not_parse(monkeypatch: pytest.MonkeyPatch) -> None:

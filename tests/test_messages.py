@@ -211,8 +211,20 @@ def test_a_reserved_word_cannot_be_declared(declaration: str, what: str) -> None
 
 
 def test_keywords_still_name_facts_and_fields() -> None:
-    parse(f"{HEADER}forbid f {{\n    when threat under t and protected contains j\n}}\n"
-          "operation o {\n    threat: t\n    subject target {\n        protected: j\n    }\n}\n")
+    """`threat` and `protected` are keywords and still name a fact in a condition and a field
+    of an operation and of a subject."""
+    module = parse(f"{HEADER}forbid f {{\n    when threat under t and protected contains j\n}}\n"
+                   "operation o {\n    threat: t\n    subject target {\n"
+                   "        protected: j\n    }\n}\n")
+    law, forbid, operation = module.items
+    assert isinstance(law, ast.Law)
+    assert isinstance(forbid, ast.Prohibition) and forbid.name == ast.Ident("f")
+    assert forbid.condition == ast.And((
+        ast.Compare("under", ast.Path(("threat",)), ast.Path(("t",))),
+        ast.Compare("contains", ast.Path(("protected",)), ast.Path(("j",)))))
+    assert isinstance(operation, ast.OperationSpec) and operation.id == "o"
+    assert operation.threat == ast.Ident("t")
+    assert operation.subjects == (ast.SubjectSpec("target", (ast.Ident("j"),)),)
 
 
 def test_a_carriage_return_inside_a_string_is_part_of_it() -> None:
