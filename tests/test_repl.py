@@ -715,6 +715,14 @@ def piped(lines: Sequence[str], *, echo: bool = True, spec: str | None = SMALL,
     return code, buffer.getvalue()
 
 
+def test_quiet_script_names_the_line_of_a_failing_command() -> None:
+    code, text = piped(["set threat terrorism", "", "set threat terorism", "show"], echo=False)
+    assert code == 1
+    assert "line 3: set threat terorism" in text
+    assert "did you mean `terrorism`?" in flat(text)
+    assert "line 1:" not in text and "line 4:" not in text  # only failing commands are named
+
+
 def test_piped_echoes_commands_and_their_output() -> None:
     code, text = piped([*PERMITTED, "", "decide"])
     assert code == 0

@@ -13,7 +13,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", nargs="?", metavar="SPEC", type=input_file("repl"),
                    help="a law (.auth) to load at the start")
     p.add_argument("-q", "--quiet", action="store_true",
-                   help="with piped input, print only what the commands show, not the commands")
+                   help="with piped input, print only what the commands show, not the commands "
+                   "(a failing command is named, with its line number)")
     p.epilog = ("On a terminal: completion, highlighting, a toolbar with the verdict and a "
                 "history kept in $AUTHORITY_HISTORY (default ~/.local/state/authority/history; "
                 "empty: none). With piped input: one command per line, echoed with its output; "

@@ -82,13 +82,17 @@ def run_piped(session: Session, lines: Iterable[str], console: Console, *,
               echo: bool = True) -> int:
     """Read commands line by line (a script or a pipe); 1 if any command failed, else 0."""
     failed = False
-    for raw in lines:
+    for number, raw in enumerate(lines, 1):
         line = raw.rstrip("\r\n")
         if echo and (line.strip() or session.pending):
             # Never wrapped, however narrow: the transcript shows each command as typed.
             console.print(Safe(Text(session.prompt + line, style="bold")), highlight=False,
                           soft_wrap=True)
         output = session.execute(line)
+        if output.error and not echo:
+            # Without the echo, the failing command and its line in the script say where.
+            console.print(Safe(Text(f"line {number}: {line.strip()}", style="bold")),
+                          highlight=False, soft_wrap=True)
         show(console, output)
         failed |= output.error
         if output.quit:
