@@ -91,9 +91,13 @@ def shown(text: str) -> str:
     as text output shows it: each hidden character (`_HIDDEN`, line feeds and tabs too) as its
     Python escape, `\\x1b`, `\\u202e`, `\\n`, so that data neither drives the terminal nor
     breaks or forges a line; a byte of a file name that is not UTF-8 shows as `\\udcff`."""
-    if text.isprintable():
-        return text
-    return "".join(_escape(c) if unicodedata.category(c) in _HIDDEN else c for c in text)
+    return text if text.isprintable() else _escape_hidden(text)
+
+
+def _escape_hidden(text: str, keep: str = "") -> str:
+    """`text` with each hidden character but those in `keep` as its Python escape."""
+    return "".join(c if c in keep or unicodedata.category(c) not in _HIDDEN else _escape(c)
+                   for c in text)
 
 
 # ASCII stand-ins for the symbols of the text output, where the output's encoding lacks them
@@ -140,8 +144,7 @@ def _shown_text(text: Text) -> Text:
     plain = text.plain
     if plain.isprintable():
         return text
-    pieces = [c if c == "\n" or unicodedata.category(c) not in _HIDDEN else _escape(c)
-              for c in plain]
+    pieces = [_escape_hidden(c, "\n") for c in plain]
     starts = [0]
     for piece in pieces:
         starts.append(starts[-1] + len(piece))

@@ -38,7 +38,7 @@ def read_source(path: str | Path) -> str:
     if not regular and key in _streams:
         return _streams[key]
     text = decode(read_bytes(path, MAX_SOURCE_BYTES, "a spec", "bad-source",
-                             "split the law into files joined with `import`"), name)
+                             "split the law into files joined with `import`", info), name)
     if not regular:
         _streams[key] = text
     return text
@@ -49,10 +49,11 @@ _streams: dict[tuple[str, int, int], str] = {}
 
 
 def read_bytes(path: str | Path, limit: int, what: str, code: str = "bad-source",
-               help_text: str | None = None) -> bytes:
+               help_text: str | None = None, info: os.stat_result | None = None) -> bytes:
     """The bytes of a file, a pipe or a device (`-` is standard input), read only as far as
     `limit` allows: a larger input, however long (`/dev/zero`, `yes |`), is refused with a
-    located error that says `what` may be at most `limit` bytes, and is never read to its end."""
+    located error that says `what` may be at most `limit` bytes, and is never read to its end.
+    `info` is the file's status where the caller has it already."""
     stdin = str(path) == "-"
     name = "<stdin>" if stdin else str(path)
     mib = limit // (1024 * 1024)
@@ -62,7 +63,7 @@ def read_bytes(path: str | Path, limit: int, what: str, code: str = "bad-source"
         if stdin:
             data = sys.stdin.buffer.read(limit + 1)
         else:
-            info = os.stat(path)
+            info = os.stat(path) if info is None else info
             if stat.S_ISREG(info.st_mode):  # its size is known before it is read
                 if info.st_size > limit:
                     raise DiagnosticError([error(
