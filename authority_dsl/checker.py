@@ -142,31 +142,44 @@ def load_law_texts(path: str | Path, text: str | None = None
 
 def check_file(path: str | Path) -> list[Diagnostic]:
     """Every diagnostic for one file, whatever kind of file it is."""
-    return check_any(path)[1]
+    return check_any(path).diagnostics
 
 
-def check_any(path: str | Path) -> tuple[Law | None, list[Diagnostic], dict[str, str]]:
-    """`check_file`, with the checked law when the file is a law without errors and the texts
-    it was loaded from (`load_law_texts`), so that the lints need not load it again."""
-    try:  # read once: a pipe or FIFO gives its text only once
+@attrs.frozen
+class Checked:
+    """What `check_any` found in one file: the law, when the file is a law without errors; every
+    diagnostic; the texts it was loaded from (`load_law_texts`), so that the lints need not read
+    the files again; and whether the file is a law (has a `law` header; None if it could not be
+    read or parsed far enough to tell)."""
+
+    law: Law | None
+    diagnostics: list[Diagnostic]
+    texts: dict[str, str]
+    is_law: bool | None
+
+
+def check_any(path: str | Path) -> Checked:
+    """`check_file`, with the checked law and the texts it was loaded from. The file is read
+    once: a pipe or FIFO gives its text only once."""
+    try:
         text = read_source(path)
         module = parse(text, str(path))
     except DiagnosticError as exc:
-        return None, list(exc.diagnostics), {}
+        return Checked(None, list(exc.diagnostics), {}, None)
     if not module.items:
         where = Span(str(path), 1, 1, 1, 1)
-        return None, [error("file-kind", "file is empty: it declares nothing", where,
-                            "a law starts with `law \"title\" { ... }`")], {}
+        return Checked(None, [error("file-kind", "file is empty: it declares nothing", where,
+                                    "a law starts with `law \"title\" { ... }`")], {}, False)
     kinds = {type(i) for i in module.items}
     if ast.Law in kinds:
-        return load_law_texts(path, text)
+        return Checked(*load_law_texts(path, text), True)
     diags = list(hidden_characters(text, str(path)))
     diags.extend(_check_plain(module))
     if any(isinstance(i, ast.Import) for i in module.items):
         # Its imports as a law would load them: missing, leaving the folder, in a cycle.
         diags.extend(load_with_imports(path, text)[1])
     texts = {str(path): text}
-    return None, sorted(allowed(diags, texts), key=sort_key), texts
+    return Checked(None, sorted(allowed(diags, texts), key=sort_key), texts, False)
 
 
 # An allow directive is a comment whose text begins with `allow:`, on a line of its own or after

@@ -10,14 +10,17 @@ just before it (alternate them, `--jobs 1,2,1,2`: the machine's speed drifts, an
 measured in the most alike conditions; at the end, the range and median of each jobs value and of
 the speed-ups), the CPU time used (operations per CPU-second is the figure least disturbed by other
 load on the machine), and the peak memory of the whole process tree, main process and workers added
-up: `peak RSS` adds up their resident sizes (sampled every 20 ms), which counts a page shared by
-several processes (the interpreter, libraries, what a worker shares with the process it was forked
-from) once in each; `peak PSS` adds up their proportional set sizes (sampled every 200 ms; a page
-shared by n processes counts 1/n in each), which counts every page once: the memory the run takes
-from the machine. It also checks that every run wrote the same bytes. The targets: at least 50,000
-operations per second with one job, near-linear gain with two, peak memory under 200 MB. Before each
-run it times a plain loop of 10 million steps (`loop s`): the machine's speed at that moment, to
-read the figures against when it is shared or throttled.
+up: `peak RSS` adds up the peak resident size of each process (`VmHWM`, which the kernel keeps),
+which counts a page shared by several processes (the interpreter, libraries, what a worker shares
+with the process it was forked from) once in each, and their peaks as if they came at the same
+moment: never less than the true peak; `peak PSS` adds up their proportional set sizes (sampled
+every 500 ms; a page shared by n processes counts 1/n in each), which counts every page once: the
+memory the run takes from the machine. The CPU time is the kernel's count for the audit and every
+process it waited for (`wait4`). The process tree is looked at every 100 ms, so that this script
+takes little of the processors it measures. It also checks that every run wrote the same bytes.
+The targets: at least 50,000 operations per second with one job, near-linear gain with two, peak
+memory under 200 MB. Before each run it times a plain loop of 10 million steps (`loop s`): the
+machine's speed at that moment, to read the figures against when it is shared or throttled.
 """
 
 from __future__ import annotations
@@ -77,23 +80,26 @@ def interpreter() -> str:
             f"{'; ' + ', '.join(flags) if flags else ''})")
 
 
-def tree(pid: int, cpu: dict[int, float], pss: bool = False) -> int:
-    """Resident bytes of a process and all its descendants (Linux /proc), or with `pss` their
-    proportional set size (each page shared by n processes counted 1/n in each, so that the sum
-    counts every page once); records the CPU seconds each has used so far in `cpu`."""
+def tree(pid: int, peaks: dict[int, int], pss: bool = False) -> int:
+    """Walk a process and all its descendants (Linux /proc): record the peak resident size of
+    each (`VmHWM`, kept by the kernel) in `peaks`; with `pss`, return their proportional set size
+    added up (each page shared by n processes counted 1/n in each, so that the sum counts every
+    page once), else 0."""
     total, stack = 0, [pid]
     while stack:
         p = stack.pop()
         try:
-            key, name = ("Pss:", "smaps_rollup") if pss else ("VmRSS:", "status")
-            with open(f"/proc/{p}/{name}", encoding="ascii", errors="replace") as f:
+            with open(f"/proc/{p}/status", encoding="ascii", errors="replace") as f:
                 for line in f:
-                    if line.startswith(key):
-                        total += int(line.split()[1]) * 1024
+                    if line.startswith("VmHWM:"):
+                        peaks[p] = max(peaks.get(p, 0), int(line.split()[1]) * 1024)
                         break
-            with open(f"/proc/{p}/stat", encoding="ascii", errors="replace") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            cpu[p] = (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+            if pss:
+                with open(f"/proc/{p}/smaps_rollup", encoding="ascii", errors="replace") as f:
+                    for line in f:
+                        if line.startswith("Pss:"):
+                            total += int(line.split()[1]) * 1024
+                            break
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children", encoding="ascii") as f:
                     stack.extend(int(c) for c in f.read().split())
@@ -108,31 +114,32 @@ def run_audit(specs: Sequence[Path], ops: Path, out: Path, jobs: int,
     audit` run."""
     cmd = [*AUTHORITY, "audit", "-q", "--no-progress",
            "--jobs", str(jobs), *map(str, specs), str(ops), "-o", str(out), *extra]
-    peak = peak_pss = 0
-    cpu: dict[int, float] = {}
+    peaks: dict[int, int] = {}
+    peak_pss = 0
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV)
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak, peak_pss
+        nonlocal peak_pss
         ticks = 0
         while not done.is_set():
-            peak = max(peak, tree(proc.pid, cpu))
-            if ticks % 10 == 0:  # reading PSS walks page tables: every 200 ms, not every 20
-                peak_pss = max(peak_pss, tree(proc.pid, {}, pss=True))
+            # Reading PSS walks page tables: every 500 ms, not every 100.
+            peak_pss = max(peak_pss, tree(proc.pid, peaks, pss=ticks % 5 == 0))
             ticks += 1
-            done.wait(0.02)
+            done.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    code = proc.wait()
+    # The kernel's count of CPU time for the audit and every process it waited for (its
+    # workers): exact, however the workers were started.
+    _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
     done.set()
     sampler.join()
-    # Each process's own CPU time (not its children's) at its last /proc sample, at most 20 ms
-    # short: the same count however the workers were started and whoever reaps them.
-    return seconds, sum(cpu.values()), peak, peak_pss, code
+    return seconds, usage.ru_utime + usage.ru_stime, sum(peaks.values()), peak_pss, \
+        proc.returncode
 
 
 def write_log(ops: Path, count: int, seed: int = 7, malformed: float = 0.01,

@@ -582,6 +582,21 @@ def test_audit_benchmark_pairs_each_run_with_the_one_job_run_next_to_it() -> Non
     assert module.summary([(1, 100.0)]) == []
 
 
+def test_audit_benchmark_measures_the_whole_tree(tmp_path: Path) -> None:
+    """benchmarks/audit.py: a run with two jobs reports the kernel's CPU time for the audit and
+    its worker, a peak memory of at least one interpreter, and its exit status."""
+    module = benchmark("audit")
+    log = tmp_path / "ops.jsonl"
+    log.write_bytes(b"".join(gen_ops().generate([V1], 3000, seed=5, malformed=0.0)))
+    out = tmp_path / "out.jsonl"
+    seconds, cpu, peak, pss, code = module.run_audit([V1], log, out, 2, [])
+    assert code == 0
+    assert len(out.read_bytes().splitlines()) == 3000
+    assert 0.05 < cpu < 60 and 0 < seconds < 60
+    assert peak >= 10 * 2**20  # one interpreter with the package loaded, at least
+    assert 0 < pss <= peak
+
+
 def test_two_jobs_benchmark_runs_each_comparison(tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """benchmarks/two_jobs.py: the log is cut in two at a line end, and one round of the four

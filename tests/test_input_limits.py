@@ -135,6 +135,33 @@ def test_a_register_from_a_pipe_keeps_its_text() -> None:
     assert "hidden-character" in clean(result)
 
 
+@pytest.mark.parametrize("verb", ["check", "lint"])
+def test_each_spec_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                verb: str) -> None:
+    """`check` and `lint` read each file they are given once, a law or not, whatever the text
+    of a stream would be on a second reading."""
+    from authority_dsl import checker
+    from authority_dsl.cli import main
+
+    law = tmp_path / "law.auth"
+    law.write_text(LAW.replace("DURATION", "3"), encoding="utf-8")
+    register = tmp_path / "register.auth"
+    register.write_text('register "r" {\n    version: "1"\n}\n', encoding="utf-8")
+    broken = tmp_path / "broken.auth"
+    broken.write_text('law "b" {\n', encoding="utf-8")
+    reads: list[str] = []
+    real = checker.read_source
+
+    def counted(path: str | Path) -> str:
+        reads.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(checker, "read_source", counted)
+    code = main([verb, str(law), str(register), str(broken)])
+    assert code == 1  # the broken law
+    assert sorted(reads) == ["broken.auth", "law.auth", "register.auth"]
+
+
 def test_the_text_of_a_stream_is_read_once(tmp_path: Path) -> None:
     from authority_dsl.source import read_source
 

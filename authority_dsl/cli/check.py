@@ -38,10 +38,10 @@ def run(args: argparse.Namespace) -> int:
 
     all_diags = []
     for spec in args.specs:
-        law, diags, texts = check_any(spec)
-        all_diags.extend(diags)
-        if lexicon is not None and law is not None:  # a law without errors
-            all_diags.extend(lint_law(law, lexicon, texts))
+        checked = check_any(spec)
+        all_diags.extend(checked.diagnostics)
+        if lexicon is not None and checked.law is not None:  # a law without errors
+            all_diags.extend(lint_law(checked.law, lexicon, checked.texts))
     files = len(args.specs)
     errors = report_diagnostics(all_diags, args.format, stderr_console(),
                                 f"{files} file{'s' * (files != 1)} checked")

@@ -44,25 +44,8 @@ def lexicon_from(path: str | None) -> Lexicon:
         raise LexiconError(f"{first.span}: lexicon: {first.message}") from None
 
 
-def _without_law(path: str) -> list[Diagnostic] | None:
-    """None for a law, or for a file whose load will say what is wrong with it. For any other
-    file the errors `authority check` finds in it (an empty file is one), or [] for a sound
-    register, vocabulary or file of cases: there is no law in it to lint."""
-    from ..ast import Law
-    from ..checker import check_file, load_module
-    from ..diagnostics import DiagnosticError
-
-    try:
-        module = load_module(path)
-    except DiagnosticError:
-        return None
-    if any(isinstance(item, Law) for item in module.items):
-        return None
-    return [d for d in check_file(path) if d.is_error]
-
-
 def run(args: argparse.Namespace) -> int:
-    from ..checker import load_law_texts
+    from ..checker import check_any
     from ..render import stderr_console
     from .common import report_diagnostics
 
@@ -77,20 +60,23 @@ def run(args: argparse.Namespace) -> int:
     all_diags: list[Diagnostic] = []
     laws = 0
     for spec in args.specs:
-        plain = _without_law(spec)
-        if plain is not None:
-            all_diags.extend(plain)
-            if not plain:  # not an error, as `check` accepts the file, but not silent either
-                console.print(f"{spec}: note: no law to lint: the file has no "
-                              '`law "title" { ... }` header', highlight=False, markup=False,
-                              soft_wrap=True)
+        # Each file is read once (a pipe gives its text only once), as `check` reads it.
+        checked = check_any(spec)
+        if checked.law is not None:
+            laws += 1
+            all_diags.extend(lint_law(checked.law, lexicon, checked.texts))
             continue
-        laws += 1
-        law, diags, texts = load_law_texts(spec)
-        if law is None:
-            all_diags.extend(d for d in diags if d.is_error)
-            continue
-        all_diags.extend(lint_law(law, lexicon, texts))
+        # A law with errors, a file that cannot be read or parsed (counted as a law, as it is
+        # named to be linted), or another kind of file: only its errors. A sound register,
+        # vocabulary or file of cases has no law to lint.
+        found = [d for d in checked.diagnostics if d.is_error]
+        all_diags.extend(found)
+        if checked.is_law is not False:
+            laws += 1
+        elif not found:  # not an error, as `check` accepts the file, but not silent either
+            console.print(f"{spec}: note: no law to lint: the file has no "
+                          '`law "title" { ... }` header', highlight=False, markup=False,
+                          soft_wrap=True)
     errors = report_diagnostics(all_diags, args.format, console,
                                 f"{laws} law{'s' * (laws != 1)} linted")
     warnings = len(all_diags) - errors
