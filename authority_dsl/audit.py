@@ -67,7 +67,7 @@ from .diagnostics import Diagnostic
 from .engine import CompiledLaw, compile_law
 from .engine.compiled import OutcomeTuple
 from .engine.compiled import scale_caches as scale_engine_caches
-from .lines import count_lines, split_lines
+from .lines import count_lines, repeated_key, repeats_a_key, split_lines
 from .model import Law
 from .operation import (
     LONE_SURROGATE,
@@ -75,6 +75,7 @@ from .operation import (
     OperationError,
     decode,
     from_json,
+    repeated_key_message,
     surrogate_path,
 )
 
@@ -484,6 +485,15 @@ class Auditor:
                 else None
             return self.fail(summary, number, "invalid-unicode", f"{where}: {LONE_SURROGATE}",
                              named)
+        # A key given twice in one object: which value counts is a guess, so the line is refused
+        # (with the id, unless the id is what is given twice).
+        if repeats_a_key(raw):
+            repeated = repeated_key(text)
+            if repeated is not None:
+                where, name = repeated
+                return self.fail(summary, number, "duplicate-key",
+                                 f"{where}: {repeated_key_message(name)}",
+                                 None if (where, name) == ("$", "id") else value)
         op_id = None
         if key is not None:
             # Decide the operation with a placeholder id, to fill in any id on a later hit.

@@ -16,6 +16,7 @@ from msgspec.structs import astuple
 
 from . import ast
 from .durations import Duration, parse_date, parse_duration
+from .lines import find_in_json, repeated_key, repeats_a_key
 
 MAX_LIST = 1000
 MAX_TEXT = 1000
@@ -139,7 +140,16 @@ def loads(text: str) -> Operation:
         where = surrogate_path(value)
         if where is not None:
             raise OperationError(where, LONE_SURROGATE)
+    repeated = repeated_key(text)
+    if repeated is not None:
+        raise OperationError(repeated[0], repeated_key_message(repeated[1]))
     return from_json(value)
+
+
+def repeated_key_message(key: str) -> str:
+    """What is wrong with an object that names `key` twice."""
+    return (f"key {json.dumps(key, ensure_ascii=False)} is given twice in one object: which value "
+            "counts is a guess (JSON readers differ), so the operation is not read")
 
 
 def _long_number(text: str) -> str:
@@ -161,15 +171,7 @@ _TOO_LONG = object()  # what `_long_number` decodes a number with too many digit
 
 
 def _path_of(value: object, path: str) -> str | None:
-    if value is _TOO_LONG:
-        return path
-    items = (value.items() if isinstance(value, dict) else enumerate(value)
-             if isinstance(value, list) else ())
-    for key, item in items:
-        found = _path_of(item, f"{path}.{key}" if isinstance(value, dict) else f"{path}[{key}]")
-        if found is not None:
-            return found
-    return None
+    return find_in_json(value, lambda part, where: where if part is _TOO_LONG else None, path)
 
 
 LONE_SURROGATE = ("a JSON string escapes a lone surrogate (e.g. \\ud800), which is not a "
@@ -447,10 +449,13 @@ _WIRE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError)  # ValidationError is a
 def decode(raw: bytes, rename: tuple[str, str] | None = None) -> Operation | None:
     """The operation a line of JSON bytes holds, or None when the line needs the plain way
     (`json` and `from_json`: an error, or a valid operation of an unusual kind). With
-    `rename=(old, new)`, the operation's id must be `old` and becomes `new` (else None)."""
+    `rename=(old, new)`, the operation's id must be `old` and becomes `new` (else None). A line
+    that may name a key twice in one object takes the plain way, which refuses it if it does."""
     try:
         wire = _wire_decode(raw)
     except _WIRE_ERRORS:
+        return None
+    if repeats_a_key(raw):
         return None
     # The fields at once: in the compiled build, one call costs less than a lookup of each
     # attribute (docs/reviewers.md); plain Python does about as well either way.

@@ -66,9 +66,16 @@ def bad_lines() -> list[tuple[bytes, str | None]]:
         (op(id="op-19", approvals=[{"safeguard": "chief", "date": "2024-02-30"}]),
          "invalid-operation"),  # no such day
         (b'{"id": "op-20", "date": "2024-03-01", "id": "op-20b", "threat": "security"}',
-         None),  # duplicate key: JSON's last one wins, never memoised under the first
+         "duplicate-key"),  # which id is meant is a guess: refused, without an id
         (b'{"id": "\\u006fp-21", "date": "2024-03-01", "threat": "security", '
          b'"capabilities": ["open_sources"], "approvals": ["chief"]}', None),  # escaped id
+        (b'{"id": "op-22", "date": "2024-03-01", "threat": "security", "capabilities": '
+         b'["open_sources"], "approvals": ["chief"], "subjects": [{"role": "target", '
+         b'"protected": ["journalist"], "prot\\u0065cted": []}]}',
+         "duplicate-key"),  # a journalist or not: the second spelling escapes a letter
+        (op(id="op-23", subjects=[{"role": "target", "protected": []},
+                                  {"role": "contact", "protected": []}]),
+         None),  # the same keys in two objects are no duplicate
     ]
 
 
@@ -143,8 +150,12 @@ def test_bad_input_gives_one_line_per_line(tmp_path: Path,
     assert by_line[15]["error"] == "invalid JSON: nested too deeply"
     assert by_line[17]["operation"] == "op-\u00e9\u2028x"
     assert by_line[19]["error"].startswith("$.approvals[0].date:")
-    assert by_line[20]["operation"] == "op-20b"
+    assert by_line[20]["error"].startswith('$: key "id" is given twice in one object')
+    assert "operation" not in by_line[20]  # which of the two ids is meant is not known
     assert by_line[21]["operation"] == "op-21"
+    assert by_line[22]["error"].startswith('$.subjects[0]: key "protected" is given twice')
+    assert by_line[22]["operation"] == "op-22"
+    assert by_line[23]["verdict"] in ("permitted", "requires", "denied")
     err = capsys.readouterr().err
     assert "error records" in err and "invalid-json" in err
 
@@ -686,3 +697,24 @@ def test_a_lone_surrogate_is_located_and_the_operation_named(v1: Law) -> None:
     with pytest.raises(OperationError) as raised:
         loads(lines[0].decode())
     assert raised.value.path == "$.service"
+
+
+def test_a_key_given_twice_is_refused_by_every_reader(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A field given twice in one object (at any depth, however spelt) is refused rather than
+    read with its last value, as it was: another reader of the same record may take the first
+    (a journalist protected or not). `decide` says where; `audit` writes an error record."""
+    text = ('{"id": "op-1", "date": "2024-03-01", "threat": "security", "capabilities": '
+            '["open_sources"], "approvals": ["chief"], "subjects": [{"role": "target", '
+            '"protected": ["journalist"], "protected": []}]}')
+    with pytest.raises(OperationError) as raised:
+        loads(text)
+    assert raised.value.path == "$.subjects[0]"
+    assert 'key "protected" is given twice in one object' in raised.value.message
+    op = tmp_path / "op.json"
+    op.write_text(text, encoding="utf-8")
+    assert main(["decide", str(V1), str(op)]) == 1
+    err = capsys.readouterr().err
+    assert '$.subjects[0]: key "protected" is given twice' in " ".join(err.split())
+    once = text.replace('"protected": ["journalist"], "protected": []', '"protected": []')
+    assert loads(once).subjects[0].protected == ()

@@ -375,8 +375,8 @@ def test_validator_on_every_kind_of_bad_value() -> None:
 
 
 WIRE_LINES = [
-    # JSON the plain way reads differently or refuses: duplicate keys (the last one counts),
-    # escapes, control characters, surrounding space, trailing data, numbers for names.
+    # JSON the plain way reads differently or refuses: duplicate keys (refused), escapes,
+    # control characters, surrounding space, trailing data, numbers for names.
     b'{"id": "a", "id": "b", "date": "2024-03-01"}',
     b'{"id": "a", "date": "2024-03-01", "threat": "x", "threat": "y"}',
     b'{"id": "a", "date": "\\u0032024-03-01", "threat": "\\u0074"}',
@@ -484,6 +484,34 @@ def plain_audit(laws_: Sequence[Law], data: bytes) -> bytes:
     return text.encode("utf-8")
 
 
+class _Pairs(list):  # type: ignore[type-arg]
+    """A JSON object as its key-value pairs, in order, duplicates kept."""
+
+
+def first_repeated_key(text: str) -> tuple[str, str] | None:
+    """(path, key) of the first object (outer before inner, in order) that gives a key twice,
+    and the first key whose second mention comes first; None if none does."""
+    def walk(value: object, path: str) -> tuple[str, str] | None:
+        if isinstance(value, _Pairs):
+            seen: set[str] = set()
+            for key, _ in value:
+                if key in seen:
+                    return path, key
+                seen.add(key)
+            children = [(f"{path}.{k}", v) for k, v in dict(value).items()]
+        elif isinstance(value, list):
+            children = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
+        else:
+            return None
+        for where, child in children:
+            found = walk(child, where)
+            if found is not None:
+                return found
+        return None
+
+    return walk(json.loads(text, object_pairs_hook=_Pairs), "$")
+
+
 def plain_line(versions: audit.Versions, auditor: audit.Auditor, number: int, raw: bytes) -> str:
     def error(code: str, message: str, value: object = None) -> str:
         record: dict[str, object] = {"line": number, "code": code, "error": message}
@@ -511,6 +539,13 @@ def plain_line(versions: audit.Versions, auditor: audit.Auditor, number: int, ra
     except ValueError as exc:
         reason = "a number has too many digits" if "integer string" in str(exc) else str(exc)
         return error("invalid-json", f"invalid JSON: {reason}")
+    repeated = first_repeated_key(text)
+    if repeated is not None:
+        where, key = repeated
+        return error("duplicate-key", f"{where}: key {json.dumps(key, ensure_ascii=False)} is "
+                     "given twice in one object: which value counts is a guess (JSON readers "
+                     "differ), so the operation is not read",
+                     None if repeated == ("$", "id") else value)
     try:
         op = operation._checked(value)
     except OperationError as exc:

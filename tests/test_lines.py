@@ -1,7 +1,11 @@
 """`authority_dsl.lines`: the audit's line ends, found with `memchr` in the compiled build
-(`_lines.pyx`), must be exactly those of bytes' own methods, which the plain-Python build uses."""
+(`_lines.pyx`), must be exactly those of bytes' own methods, which the plain-Python build uses; a
+key given twice in one JSON object is never missed, in either build."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -43,3 +47,90 @@ def test_text_is_refused() -> None:
                     "compiled: bytes' own methods stand in for `_lines`")
 def test_the_compiled_build_finds_line_ends_with_the_extension() -> None:
     assert lines.count_lines.__module__ == lines.split_lines.__module__ == "authority_dsl._lines"
+
+
+# ---- keys given twice -------------------------------------------------------------------------
+
+# JSON values written by hand, so that an object may name a key twice, and a key may be spelt
+# with escapes: ("object", [(key, spelling, value), ...]), a list, or a scalar.
+KEYS = ["a", "b", "id", "protected", "\u00e9", "a\"b", "{", "}", ":", ""]
+
+
+def _spellings(key: str) -> st.SearchStrategy[str]:
+    plain = json.dumps(key, ensure_ascii=False)
+    escaped = "\"" + "".join(f"\\u{ord(c):04x}" for c in key) + "\""
+    return st.sampled_from([plain, plain, escaped]) if key else st.just(plain)
+
+
+scalars = st.one_of(st.integers(-5, 5), st.sampled_from(["x", "{", "}", "a:", '"', "\\", ":"]),
+                    st.booleans(), st.none())
+members = st.sampled_from(KEYS).flatmap(lambda k: st.tuples(st.just(k), _spellings(k)))
+values: st.SearchStrategy[Any] = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4).map(lambda items: ("list", items)),
+        st.lists(st.tuples(members, inner), max_size=5).map(lambda pairs: ("object", pairs))),
+    max_leaves=25)
+
+
+def _write(value: Any, spaced: bool) -> str:
+    colon, comma = (" : ", " , ") if spaced else (":", ",")
+    if isinstance(value, tuple) and value[0] == "list":
+        return "[" + comma.join(_write(v, spaced) for v in value[1]) + "]"
+    if isinstance(value, tuple) and value[0] == "object":
+        return "{" + comma.join(f"{spelling}{colon}{_write(v, spaced)}"
+                                for (_, spelling), v in value[1]) + "}"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _repeats(value: Any) -> bool:
+    """The oracle: whether some object of the value names a key twice (keys compared as
+    decoded), from the value as generated."""
+    if isinstance(value, tuple) and value[0] == "list":
+        return any(_repeats(v) for v in value[1])
+    if isinstance(value, tuple) and value[0] == "object":
+        keys = [key for (key, _), _ in value[1]]
+        return len(set(keys)) < len(keys) or any(_repeats(v) for _, v in value[1])
+    return False
+
+
+def _escaped_key(value: Any) -> bool:
+    if isinstance(value, tuple) and value[0] == "list":
+        return any(_escaped_key(v) for v in value[1])
+    if isinstance(value, tuple) and value[0] == "object":
+        return any("\\" in spelling or _escaped_key(v) for (_, spelling), v in value[1])
+    return False
+
+
+@given(values, st.booleans())
+def test_a_repeated_key_is_never_missed(value: Any, spaced: bool) -> None:
+    text = _write(value, spaced)
+    repeats = _repeats(value)
+    assert (lines.repeated_key(text) is not None) == repeats, text
+    if repeats:
+        assert lines.repeats_a_key(text.encode()), text
+    elif not _escaped_key(value):  # an escape in a key sends the line the plain way
+        assert not lines.repeats_a_key(text.encode()), text
+
+
+def test_where_a_key_is_given_twice() -> None:
+    assert lines.repeated_key('{"a": 1, "b": {"c": 1, "c": 2}}') == ("$.b", "c")
+    assert lines.repeated_key('{"a": 1, "\\u0061": 2}') == ("$", "a")
+    assert lines.repeated_key('{"s": [{"r": 1}, {"r": 2, "p": [], "p": [1]}]}') == ("$.s[1]", "p")
+    assert lines.repeated_key('{"a": {"x": 1, "x": 2}, "a": 3}') == ("$", "a")  # outer first
+    assert lines.repeated_key('{"a": [{"x": 1}, {"x": 2}]}') is None  # two objects, one key each
+    assert lines.repeated_key('{"a": 1, "a": ') is None  # not JSON: its decoding says so
+    assert lines.repeats_a_key(b'{"a": 1, "b": {"a": 2}}') is False
+    assert lines.repeats_a_key(b'{"a": "x\\"a\\":", "b": 1}') is False  # a string, not a key
+    assert lines.repeats_a_key(b'{"a": 1, "a" \t:2}') is True
+    assert lines.repeats_a_key(b'{"a": "}", "a": 2}') is True  # a brace inside a string
+
+
+def test_deep_or_crowded_objects_are_sent_the_plain_way() -> None:
+    deep = b'{"a":' * 40 + b"1" + b"}" * 40
+    crowded = b"{" + b",".join(b'"k%d": 1' % i for i in range(300)) + b"}"
+    assert lines.repeated_key(deep) is None and lines.repeated_key(crowded) is None
+    if authority_dsl.compiled():  # past what the scan keeps track of: "maybe", never "no"
+        assert lines.repeats_a_key(deep) and lines.repeats_a_key(crowded)
+    else:
+        assert not lines.repeats_a_key(deep) and not lines.repeats_a_key(crowded)
