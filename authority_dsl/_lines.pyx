@@ -98,3 +98,29 @@ def repeats_a_key(bytes data not None) -> bool:
                 keys = first[depth]
         i += 1
     return False
+
+
+def deeper_than(bytes data not None, Py_ssize_t limit) -> bool:
+    """Whether the JSON text `data` opens more than `limit` arrays or objects inside one another
+    (brackets inside strings do not count; an unclosed one does)."""
+    cdef const unsigned char* s = <const unsigned char*>PyBytes_AS_STRING(data)
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(data)
+    cdef Py_ssize_t i = 0, depth = 0
+    cdef unsigned char c
+    while i < n:
+        c = s[i]
+        if c == 34:  # a string: skipped to its closing quote
+            i += 1
+            while i < n:
+                c = s[i]
+                if c == 34:
+                    break
+                i += 2 if c == 92 else 1
+        elif c == 91 or c == 123:
+            depth += 1
+            if depth > limit:
+                return True
+        elif c == 93 or c == 125:
+            depth -= 1
+        i += 1
+    return False

@@ -67,7 +67,7 @@ from .diagnostics import Diagnostic
 from .engine import CompiledLaw, compile_law
 from .engine.compiled import OutcomeTuple
 from .engine.compiled import scale_caches as scale_engine_caches
-from .lines import count_lines, repeated_key, repeats_a_key, split_lines
+from .lines import MAX_DEPTH, count_lines, deeper_than, repeated_key, repeats_a_key, split_lines
 from .model import Law
 from .operation import (
     LONE_SURROGATE,
@@ -455,6 +455,10 @@ class Auditor:
         except UnicodeDecodeError as exc:
             return self.fail(summary, number, "invalid-utf8",
                              f"invalid UTF-8 byte 0x{raw[exc.start]:02x} at byte {exc.start + 1}")
+        # Nested deeper than any operation, and than the reading below can follow whatever the
+        # process (a worker's stack is deeper): refused before it is read.
+        if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and deeper_than(raw, MAX_DEPTH):
+            return self.fail(summary, number, "invalid-json", "invalid JSON: nested too deeply")
         # Decoded with `json` and validated with `from_json`, which word every error with its
         # place. A line that is one JSON value and nothing else, as almost all are: scanned at once.
         # Anything else (surrounding whitespace, extra data, an error) is decoded again in full,
@@ -486,14 +490,13 @@ class Auditor:
             return self.fail(summary, number, "invalid-unicode", f"{where}: {LONE_SURROGATE}",
                              named)
         # A key given twice in one object: which value counts is a guess, so the line is refused
-        # (with the id, unless the id is what is given twice).
+        # (with the id, unless the id is given twice too).
         if repeats_a_key(raw):
             repeated = repeated_key(text)
             if repeated is not None:
-                where, name = repeated
                 return self.fail(summary, number, "duplicate-key",
-                                 f"{where}: {repeated_key_message(name)}",
-                                 None if (where, name) == ("$", "id") else value)
+                                 f"{repeated.path}: {repeated_key_message(repeated.key)}",
+                                 None if "id" in repeated.outermost else value)
         op_id = None
         if key is not None:
             # Decide the operation with a placeholder id, to fill in any id on a later hit.

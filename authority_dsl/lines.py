@@ -10,15 +10,24 @@ Keys given twice: `repeated_key(value_text)` says where a JSON object names a ke
 value counts is then a guess: JSON readers disagree), and `repeats_a_key(data)` whether a line
 may, in one pass over its bytes where `_lines` is built (True also for a key with an escape, which
 only the decoded comparison of `repeated_key` can settle); elsewhere `repeated_key` itself.
+
+Nesting: `deeper_than(data, limit)` says whether JSON text opens more than `limit` arrays or
+objects inside one another, without recursing: text nested deeper than MAX_DEPTH is refused before
+it is decoded, so that no later step meets Python's recursion limit, which is nearer in a worker
+process than in the main one (the same line would be refused differently with several jobs).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 _R = TypeVar("_R")
+# Arrays and objects inside one another that a line may open. An operation needs four; Python's
+# own JSON reader gives up near a thousand, at a depth that depends on the caller's stack.
+MAX_DEPTH = 512
 
 
 class _Repeated(Exception):
@@ -38,35 +47,58 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 class _Marked(dict):  # type: ignore[type-arg]
-    """An object that named `repeated` twice (`repeated_key`)."""
+    """An object that named keys twice (`repeated_key`): the first key whose second mention came
+    first, and all such keys."""
 
     repeated: str | None = None
+    again: frozenset[str] = frozenset()
 
 
 def _marked(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     value = _Marked(pairs)
     if len(value) != len(pairs):
         seen: set[str] = set()
+        again: set[str] = set()
         for key, _ in pairs:
-            if key in seen and value.repeated is None:
-                value.repeated = key
+            if key in seen:
+                if value.repeated is None:
+                    value.repeated = key
+                again.add(key)
             seen.add(key)
+        value.again = frozenset(again)
     return value
 
 
-def repeated_key(text: str | bytes) -> tuple[str, str] | None:
-    """(the JSON path of the object, the key) of the first key some object of the JSON text
-    gives twice, comparing keys decoded (`"a"` and `"\\u0061"` are the same key); None if none
-    does, or if the text is not JSON (its decoding says what is wrong)."""
+class Repeated(NamedTuple):
+    """A key given twice: the JSON path of the first object that gives one (outer objects
+    first), the key, and every key the outermost object gives twice (an `id` among them names
+    no operation)."""
+
+    path: str
+    key: str
+    outermost: frozenset[str]
+
+
+def repeated_key(text: str | bytes) -> Repeated | None:
+    """The first key some object of the JSON text gives twice, comparing keys decoded (`"a"`
+    and `"\\u0061"` are the same key); None if none does, or if the text is not JSON (its
+    decoding says what is wrong) or nests deeper than MAX_DEPTH (refused as such)."""
+    if deeper_than(text.encode() if isinstance(text, str) else text, MAX_DEPTH):
+        return None
     try:
         json.loads(text, object_pairs_hook=_unique)
     except _Repeated:
         pass
-    except (ValueError, RecursionError):
+    except ValueError:
         return None
     else:
         return None
-    return _find(json.loads(text, object_pairs_hook=_marked), "$")
+    value = json.loads(text, object_pairs_hook=_marked)
+    found = _find(value, "$")
+    if found is None:  # not reached: the first reading found a key given twice
+        return None
+    outermost = value.again if isinstance(value, _Marked) else frozenset()
+    return Repeated(found[0], found[1], outermost)
 
 
 def find_in_json(value: object, found: Callable[[object, str], _R | None],
@@ -92,8 +124,25 @@ def _find(value: object, path: str) -> tuple[str, str] | None:
 
 
 try:
-    from ._lines import count_lines, repeats_a_key, split_lines
+    from ._lines import count_lines, deeper_than, repeats_a_key, split_lines
 except ImportError:  # not built: the same answers, a byte at a time
+    # A string (closed or not), or a bracket outside strings.
+    _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
+    _OPENING = frozenset(b"[{")
+
+    def deeper_than(data: bytes, limit: int) -> bool:
+        if data.count(b"[") + data.count(b"{") <= limit:
+            return False
+        depth = 0
+        for token in _TOKEN.finditer(data):
+            first = token.group()[0]
+            if first in _OPENING:
+                depth += 1
+                if depth > limit:
+                    return True
+            elif first != 34:  # a closing bracket
+                depth -= 1
+        return False
 
     def count_lines(data: bytes) -> int:
         return data.count(b"\n")
@@ -111,4 +160,5 @@ except ImportError:  # not built: the same answers, a byte at a time
         return False
 
 
-__all__ = ["count_lines", "find_in_json", "repeated_key", "repeats_a_key", "split_lines"]
+__all__ = ["MAX_DEPTH", "Repeated", "count_lines", "deeper_than", "find_in_json",
+           "repeated_key", "repeats_a_key", "split_lines"]

@@ -16,7 +16,7 @@ from msgspec.structs import astuple
 
 from . import ast
 from .durations import Duration, parse_date, parse_duration
-from .lines import find_in_json, repeated_key, repeats_a_key
+from .lines import MAX_DEPTH, deeper_than, find_in_json, repeated_key, repeats_a_key
 
 MAX_LIST = 1000
 MAX_TEXT = 1000
@@ -126,6 +126,8 @@ def read_bytes(source: str) -> bytes:
 
 def loads(text: str) -> Operation:
     """Parse one operation from JSON text; raises OperationError."""
+    if deeper_than(text.encode("utf-8", "surrogatepass"), MAX_DEPTH):
+        raise OperationError("$", "invalid JSON: nested too deeply")
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -142,7 +144,7 @@ def loads(text: str) -> Operation:
             raise OperationError(where, LONE_SURROGATE)
     repeated = repeated_key(text)
     if repeated is not None:
-        raise OperationError(repeated[0], repeated_key_message(repeated[1]))
+        raise OperationError(repeated.path, repeated_key_message(repeated.key))
     return from_json(value)
 
 

@@ -718,3 +718,41 @@ def test_a_key_given_twice_is_refused_by_every_reader(tmp_path: Path,
     assert '$.subjects[0]: key "protected" is given twice' in " ".join(err.split())
     once = text.replace('"protected": ["journalist"], "protected": []', '"protected": []')
     assert loads(once).subjects[0].protected == ()
+
+
+def test_deep_lines_are_refused_alike_by_every_job(tmp_path: Path) -> None:
+    """A line nested deeper than any operation is refused the same way whichever process reads
+    it: Python's own limit on recursion is nearer in a worker, whose stack is deeper, and a line
+    at the edge was refused as unknown field by one job and nested too deeply by another."""
+    def deep(levels: int, inner: str = '{"a": 1, "a": 2}') -> bytes:
+        body = '{"k": ' * levels + inner + "}" * levels
+        return (f'{{"id": "op-{levels}", "date": "2024-03-01", "threat": "security", '
+                f'"junk": {body}}}').encode()
+
+    lines = [deep(510), deep(511), deep(600), deep(975), deep(982), deep(1500),
+             b'{"id": "x", "a": ' + b"[" * 5000 + b"]" * 5000 + b"}"]
+    ops = tmp_path / "deep.jsonl"
+    ops.write_bytes(b"\n".join(lines) + b"\n")
+    outs = [audit_file(tmp_path, str(V1), str(ops), "--jobs", jobs, name=f"out{jobs}.jsonl")
+            for jobs in ("1", "2")]
+    assert outs[0][0] == outs[1][0] == 1
+    assert outs[0][1].read_bytes() == outs[1][1].read_bytes()
+    got = [(r["code"], r["error"][:20]) for r in records(outs[0][1])]
+    too_deep = ("invalid-json", "invalid JSON: nested")
+    assert got[0][0] == "duplicate-key" and got[0][1].startswith("$.junk.k.k")
+    assert got[1:] == [too_deep] * 6  # 512 levels and more
+
+
+def test_a_record_names_no_id_that_is_given_twice(tmp_path: Path) -> None:
+    """Another key given twice may be reported first: the id given twice is still left out."""
+    rest = '"date": "2024-03-01", "capabilities": ["open_sources"], "approvals": ["chief"]'
+    lines = [f'{{"threat": "a", "threat": "b", "id": "first", "id": "second", {rest}}}',
+             f'{{"id": "first", "threat": "a", "threat": "b", "id": "second", {rest}}}',
+             f'{{"id": "one", "threat": "a", "threat": "b", {rest}}}']
+    ops = tmp_path / "ids.jsonl"
+    ops.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _, out = audit_file(tmp_path, str(V1), str(ops))
+    got = records(out)
+    assert [r["code"] for r in got] == ["duplicate-key"] * 3
+    assert [r["error"].split(":")[0] for r in got] == ["$"] * 3
+    assert [r.get("operation") for r in got] == [None, None, "one"]

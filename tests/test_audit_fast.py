@@ -512,6 +512,12 @@ def first_repeated_key(text: str) -> tuple[str, str] | None:
     return walk(json.loads(text, object_pairs_hook=_Pairs), "$")
 
 
+def id_given_twice(text: str) -> bool:
+    """Whether the operation's own object names `id` twice."""
+    value = json.loads(text, object_pairs_hook=_Pairs)
+    return isinstance(value, _Pairs) and [k for k, _ in value].count("id") > 1
+
+
 def plain_line(versions: audit.Versions, auditor: audit.Auditor, number: int, raw: bytes) -> str:
     def error(code: str, message: str, value: object = None) -> str:
         record: dict[str, object] = {"line": number, "code": code, "error": message}
@@ -545,7 +551,7 @@ def plain_line(versions: audit.Versions, auditor: audit.Auditor, number: int, ra
         return error("duplicate-key", f"{where}: key {json.dumps(key, ensure_ascii=False)} is "
                      "given twice in one object: which value counts is a guess (JSON readers "
                      "differ), so the operation is not read",
-                     None if repeated == ("$", "id") else value)
+                     None if id_given_twice(text) else value)
     try:
         op = operation._checked(value)
     except OperationError as exc:

@@ -114,10 +114,18 @@ def test_a_repeated_key_is_never_missed(value: Any, spaced: bool) -> None:
 
 
 def test_where_a_key_is_given_twice() -> None:
-    assert lines.repeated_key('{"a": 1, "b": {"c": 1, "c": 2}}') == ("$.b", "c")
-    assert lines.repeated_key('{"a": 1, "\\u0061": 2}') == ("$", "a")
-    assert lines.repeated_key('{"s": [{"r": 1}, {"r": 2, "p": [], "p": [1]}]}') == ("$.s[1]", "p")
-    assert lines.repeated_key('{"a": {"x": 1, "x": 2}, "a": 3}') == ("$", "a")  # outer first
+    def where(text: str) -> tuple[str, str] | None:
+        found = lines.repeated_key(text)
+        return None if found is None else (found.path, found.key)
+
+    assert where('{"a": 1, "b": {"c": 1, "c": 2}}') == ("$.b", "c")
+    assert where('{"a": 1, "\\u0061": 2}') == ("$", "a")
+    assert where('{"s": [{"r": 1}, {"r": 2, "p": [], "p": [1]}]}') == ("$.s[1]", "p")
+    assert where('{"a": {"x": 1, "x": 2}, "a": 3}') == ("$", "a")  # outer first
+    # Every key the outermost object gives twice, whichever is reported.
+    found = lines.repeated_key('{"t": 1, "t": 2, "id": "a", "id": "b", "u": {"id": 1, "id": 2}}')
+    assert found == ("$", "t", frozenset({"t", "id"}))
+    assert lines.repeated_key('{"u": {"id": 1, "id": 2}}') == ("$.u", "id", frozenset())
     assert lines.repeated_key('{"a": [{"x": 1}, {"x": 2}]}') is None  # two objects, one key each
     assert lines.repeated_key('{"a": 1, "a": ') is None  # not JSON: its decoding says so
     assert lines.repeats_a_key(b'{"a": 1, "b": {"a": 2}}') is False
@@ -134,3 +142,35 @@ def test_deep_or_crowded_objects_are_sent_the_plain_way() -> None:
         assert lines.repeats_a_key(deep) and lines.repeats_a_key(crowded)
     else:
         assert not lines.repeats_a_key(deep) and not lines.repeats_a_key(crowded)
+
+
+class _Object(tuple):  # type: ignore[type-arg]
+    """An object as `json` reads it with every pair kept (a key given twice too)."""
+
+
+def _depth(text: bytes) -> int:
+    """The oracle: the deepest nesting of arrays and objects, decoded by `json`."""
+    def depth(value: object) -> int:
+        if isinstance(value, _Object):
+            return 1 + max((depth(v) for _, v in value), default=0)
+        if isinstance(value, list):
+            return 1 + max(map(depth, value), default=0)
+        return 0
+
+    return depth(json.loads(text, object_pairs_hook=_Object))
+
+
+@given(values, st.booleans(), st.integers(0, 6))
+def test_how_deep_a_value_nests(value: Any, spaced: bool, limit: int) -> None:
+    text = _write(value, spaced).encode()
+    assert lines.deeper_than(text, limit) == (_depth(text) > limit), text
+
+
+def test_deep_text_is_told_without_recursion() -> None:
+    assert lines.deeper_than(b"[" * 100_000, lines.MAX_DEPTH)  # unclosed counts
+    assert not lines.deeper_than(b"[]" * 100_000, lines.MAX_DEPTH)
+    assert not lines.deeper_than(b'["' + b"[" * 10_000 + b'"]', 5)  # inside a string
+    assert not lines.deeper_than(b'["\\"' + b"[" * 10_000 + b'"]', 5)  # an escaped quote
+    nested = b'{"a":' * 600 + b"1" + b"}" * 600
+    assert lines.deeper_than(nested, 599) and not lines.deeper_than(nested, 600)
+    assert lines.repeated_key(b'{"a":' * 600 + b'{"b": 1, "b": 2}' + b"}" * 600) is None
