@@ -457,7 +457,7 @@ class Auditor:
                              f"invalid UTF-8 byte 0x{raw[exc.start]:02x} at byte {exc.start + 1}")
         # Nested deeper than any operation, and than the reading below can follow whatever the
         # process (a worker's stack is deeper): refused before it is read.
-        if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and deeper_than(raw, MAX_DEPTH):
+        if deeper_than(raw, MAX_DEPTH):
             return self.fail(summary, number, "invalid-json", "invalid JSON: nested too deeply")
         # Decoded with `json` and validated with `from_json`, which word every error with its
         # place. A line that is one JSON value and nothing else, as almost all are: scanned at once.

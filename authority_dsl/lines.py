@@ -31,41 +31,33 @@ MAX_DEPTH = 512
 
 
 class _Repeated(Exception):
-    def __init__(self, key: str) -> None:
-        self.key = key
+    """Raised by `_unique` for an object that gives a key twice."""
 
 
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     value = dict(pairs)
     if len(value) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _Repeated(key)
-            seen.add(key)
+        raise _Repeated
     return value
 
 
 class _Marked(dict):  # type: ignore[type-arg]
-    """An object that named keys twice (`repeated_key`): the first key whose second mention came
-    first, and all such keys."""
+    """An object as `repeated_key` reads it: with the keys it gives twice, in the order of their
+    second mention."""
 
-    repeated: str | None = None
-    again: frozenset[str] = frozenset()
+    again: tuple[str, ...] = ()
 
 
 def _marked(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     value = _Marked(pairs)
     if len(value) != len(pairs):
         seen: set[str] = set()
-        again: set[str] = set()
+        again: list[str] = []
         for key, _ in pairs:
-            if key in seen:
-                if value.repeated is None:
-                    value.repeated = key
-                again.add(key)
+            if key in seen and key not in again:
+                again.append(key)
             seen.add(key)
-        value.again = frozenset(again)
+        value.again = tuple(again)
     return value
 
 
@@ -86,19 +78,14 @@ def repeated_key(text: str | bytes) -> Repeated | None:
     if deeper_than(text.encode() if isinstance(text, str) else text, MAX_DEPTH):
         return None
     try:
-        json.loads(text, object_pairs_hook=_unique)
-    except _Repeated:
-        pass
+        value = json.loads(text, object_pairs_hook=_marked)
     except ValueError:
         return None
-    else:
+    found = find_in_json(value, lambda part, where: (where, part.again[0]) if isinstance(
+        part, _Marked) and part.again else None)
+    if found is None:
         return None
-    value = json.loads(text, object_pairs_hook=_marked)
-    found = _find(value, "$")
-    if found is None:  # not reached: the first reading found a key given twice
-        return None
-    outermost = value.again if isinstance(value, _Marked) else frozenset()
-    return Repeated(found[0], found[1], outermost)
+    return Repeated(*found, frozenset(value.again) if isinstance(value, _Marked) else frozenset())
 
 
 def find_in_json(value: object, found: Callable[[object, str], _R | None],
@@ -116,11 +103,6 @@ def find_in_json(value: object, found: Callable[[object, str], _R | None],
         if answer is not None:
             return answer
     return None
-
-
-def _find(value: object, path: str) -> tuple[str, str] | None:
-    return find_in_json(value, lambda part, where: (where, part.repeated) if isinstance(
-        part, _Marked) and part.repeated is not None else None, path)
 
 
 try:

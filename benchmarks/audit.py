@@ -44,7 +44,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPECS = (ROOT / "specs" / "wiv2017.auth", ROOT / "specs" / "wiv_threat_draft.auth")
 
 
-TICKS = os.sysconf("SC_CLK_TCK")
 # The installed authority-dsl (`pip install .`: its hot modules compiled), not the checkout's
 # source that `python -m` would take first from the current folder (`-P`); the source only if the
 # package is not installed.
