@@ -158,6 +158,10 @@ def test_bad_input_gives_one_line_per_line(tmp_path: Path,
     assert by_line[23]["verdict"] in ("permitted", "requires", "denied")
     err = capsys.readouterr().err
     assert "error records" in err and "invalid-json" in err
+    # The summary says how this install runs: a plain-Python install is slower.
+    from authority_dsl import build_kind
+
+    assert f"1 job, {build_kind()}): " in " ".join(err.split())
 
 
 def test_decisions_are_those_of_decide(tmp_path: Path, v1: Law) -> None:

@@ -75,3 +75,14 @@ def test_the_compiled_build_writes_the_same_bytes_as_the_source(tmp_path: Path) 
     assert data.count(b"\n") == len(lines)
     assert b'"code":"nul-byte"' in data and b'"verdict":"permitted"' in data
     assert b"nul-byte" in summary and b"permitted" in summary
+
+
+@pytest.mark.parametrize(("names", "kind"), [
+    ((), "plain Python"),
+    (("operation",), "partly compiled"),
+    (authority_dsl.COMPILABLE + authority_dsl.NATIVE, "compiled"),
+])
+def test_build_kind_follows_the_compiled_modules(monkeypatch: pytest.MonkeyPatch,
+                                                 names: tuple[str, ...], kind: str) -> None:
+    monkeypatch.setattr(authority_dsl, "compiled", lambda: names)
+    assert authority_dsl.build_kind() == kind

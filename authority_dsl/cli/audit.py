@@ -299,6 +299,7 @@ def _print_summary(console: Console, summary: Summary, elapsed: float, jobs: int
     from rich.table import Table
     from rich.text import Text
 
+    from .. import build_kind
     from ..decision import VERDICTS
     from ..render import VERDICT_STYLE
 
@@ -309,7 +310,8 @@ def _print_summary(console: Console, summary: Summary, elapsed: float, jobs: int
     rate = summary.lines / elapsed if elapsed > 0 else 0.0
     head = Text()
     head.append(f"{summary.lines:,} line{'s' * (summary.lines != 1)}", style="bold")
-    head.append(f" in {elapsed:.1f} s ({rate:,.0f} lines/s, {jobs} job{'s' * (jobs != 1)}): ")
+    head.append(f" in {elapsed:.1f} s ({rate:,.0f} lines/s, {jobs} job{'s' * (jobs != 1)}, "
+                f"{build_kind()}): ")
     head.append(f"{decided:,} decided, ")
     head.append(f"{errors:,} error record{'s' * (errors != 1)}",
                 style="bold red" if errors else "")
