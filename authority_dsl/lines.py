@@ -88,6 +88,19 @@ def repeated_key(text: str | bytes) -> Repeated | None:
     return Repeated(*found, frozenset(value.again) if isinstance(value, _Marked) else frozenset())
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def member(path: str, key: str) -> str:
+    """The JSON path of an object's member: `$.subjects` for a key that is a name, else the key
+    as a JSON string in brackets (`$["a.b[0]"]`, `$[""]`; RFC 9535), so that no key can pass for
+    a path of other members. Non-ASCII is escaped in a key that is not all printable (a control
+    character, a lone surrogate)."""
+    if _NAME.match(key):
+        return f"{path}.{key}"
+    return f"{path}[{json.dumps(key, ensure_ascii=not key.isprintable())}]"
+
+
 def find_in_json(value: object, found: Callable[[object, str], _R | None],
                  path: str = "$") -> _R | None:
     """The first answer of `found(part, its JSON path)` that is not None, over a decoded JSON
@@ -95,11 +108,12 @@ def find_in_json(value: object, found: Callable[[object, str], _R | None],
     answer = found(value, path)
     if answer is not None:
         return answer
-    items = (value.items() if isinstance(value, dict) else enumerate(value)
-             if isinstance(value, list) else ())
-    for key, item in items:
-        answer = find_in_json(item, found,
-                              f"{path}.{key}" if isinstance(value, dict) else f"{path}[{key}]")
+    parts: list[tuple[str, object]] = (
+        [(member(path, key), item) for key, item in value.items()] if isinstance(value, dict)
+        else [(f"{path}[{index}]", item) for index, item in enumerate(value)]
+        if isinstance(value, list) else [])
+    for where, item in parts:
+        answer = find_in_json(item, found, where)
         if answer is not None:
             return answer
     return None
@@ -142,5 +156,5 @@ except ImportError:  # not built: the same answers, a byte at a time
         return False
 
 
-__all__ = ["MAX_DEPTH", "Repeated", "count_lines", "deeper_than", "find_in_json",
+__all__ = ["MAX_DEPTH", "Repeated", "count_lines", "deeper_than", "find_in_json", "member",
            "repeated_key", "repeats_a_key", "split_lines"]

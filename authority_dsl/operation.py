@@ -16,7 +16,7 @@ from msgspec.structs import astuple
 
 from . import ast
 from .durations import Duration, parse_date, parse_duration
-from .lines import MAX_DEPTH, deeper_than, find_in_json, repeated_key, repeats_a_key
+from .lines import MAX_DEPTH, deeper_than, find_in_json, member, repeated_key, repeats_a_key
 
 MAX_LIST = 1000
 MAX_TEXT = 1000
@@ -188,7 +188,7 @@ def surrogate_path(value: object, path: str = "$") -> str | None:
             return path if _unencodable(value) else None
         if isinstance(value, dict):
             for key, item in value.items():
-                found = path if _unencodable(key) else surrogate_path(item, f"{path}.{key}")
+                found = path if _unencodable(key) else surrogate_path(item, member(path, key))
                 if found is not None:
                     return found
         elif isinstance(value, list):
@@ -504,7 +504,7 @@ def _fields(value: object, path: str, known: tuple[str, ...]) -> Mapping[str, An
         from .diagnostics import did_you_mean
 
         hint = did_you_mean(unknown[0], known)
-        raise OperationError(f"{path}.{unknown[0]}",
+        raise OperationError(member(path, unknown[0]),
                              "unknown field" + (f"; {hint}" if hint else ""))
     return obj
 

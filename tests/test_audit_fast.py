@@ -18,6 +18,7 @@ import gc
 import io
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -498,7 +499,9 @@ def first_repeated_key(text: str) -> tuple[str, str] | None:
                 if key in seen:
                     return path, key
                 seen.add(key)
-            children = [(f"{path}.{k}", v) for k, v in dict(value).items()]
+            children = [(f"{path}.{k}" if re.fullmatch(r"[A-Za-z_]\w*", k, re.ASCII) else
+                         f"{path}[{json.dumps(k, ensure_ascii=not k.isprintable())}]", v)
+                        for k, v in dict(value).items()]
         elif isinstance(value, list):
             children = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
         else:

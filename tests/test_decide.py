@@ -104,6 +104,10 @@ def test_stdin_and_dsl_operation(tmp_path: Path) -> None:
     ('{"id": "x", "date": "2028-01-01", "sharing": [{"recipient": "a", "whith": ["b"]}]}',
      "$.sharing[0].whith"),
     ('{"id": "x"}', "$.date"),
+    # An unknown key that is not a name is written in brackets, not as a path of members.
+    ('{"id": "x", "date": "2028-01-01", "subjects.0": 1}', '$["subjects.0"]: unknown field'),
+    ('{"id": "x", "date": "2028-01-01", "subjects": [{"a b": 1}]}',
+     '$.subjects[0]["a b"]: unknown field'),
     ("[1, 2]", "$"),
     ('{"id": "x", "date": "2028-01-0', "line 1 column"),
 ])

@@ -127,6 +127,10 @@ def test_where_a_key_is_given_twice() -> None:
     assert found == ("$", "t", frozenset({"t", "id"}))
     assert lines.repeated_key('{"u": {"id": 1, "id": 2}}') == ("$.u", "id", frozenset())
     assert lines.repeated_key('{"a": [{"x": 1}, {"x": 2}]}') is None  # two objects, one key each
+    # A key that is not a name is written in brackets: it cannot pass for a path.
+    assert where('{"a.b[0]": {"c": 1, "c": 2}}') == ('$["a.b[0]"]', "c")
+    assert where('{"a": {"b": [{"c": 1, "c": 2}]}}') == ("$.a.b[0]", "c")
+    assert where('{"": {"c": 1, "c": 2}}') == ('$[""]', "c")
     assert lines.repeated_key('{"a": 1, "a": ') is None  # not JSON: its decoding says so
     assert lines.repeats_a_key(b'{"a": 1, "b": {"a": 2}}') is False
     assert lines.repeats_a_key(b'{"a": "x\\"a\\":", "b": 1}') is False  # a string, not a key
@@ -174,3 +178,21 @@ def test_deep_text_is_told_without_recursion() -> None:
     nested = b'{"a":' * 600 + b"1" + b"}" * 600
     assert lines.deeper_than(nested, 599) and not lines.deeper_than(nested, 600)
     assert lines.repeated_key(b'{"a":' * 600 + b'{"b": 1, "b": 2}' + b"}" * 600) is None
+
+
+@pytest.mark.parametrize(("key", "path"), [
+    ("subjects", "$.subjects"),
+    ("_x9", "$._x9"),
+    ("a.b[0]", '$["a.b[0]"]'),
+    ("", '$[""]'),
+    ("9a", '$["9a"]'),
+    ("a b", '$["a b"]'),
+    ('say "x"', '$["say \\"x\\""]'),
+    ("caf\u00e9", '$["caf\u00e9"]'),  # printable: written as it is
+    ("\u00e9\n", '$["\\u00e9\\n"]'),  # a control character: all escaped
+    ("\ud800", '$["\\ud800"]'),  # a lone surrogate: escaped, so the path is valid UTF-8
+])
+def test_a_member_path_cannot_be_mistaken(key: str, path: str) -> None:
+    assert lines.member("$", key) == path
+    assert lines.member(path, "x") == f"{path}.x"
+    path.encode("utf-8")
