@@ -380,6 +380,24 @@ def test_a_threat_window_is_compared_as_declared(tmp_path: Path) -> None:
     assert _load(old).threats["b"].in_force == _load(old).threats["a"].valid
 
 
+def test_an_empty_citation_differs_from_none(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """`cites: ""` and no `cites` read the same to the evaluator, but not to a drafter: the
+    structural diff shows the change, in text and JSON."""
+    law = ('law "C" {{\n    version: "1"\n}}\n\nthreat sec\n\ncapability cap {{\n'
+           '    intrusion: 3\n}}\n\nsafeguard minister {{\n    by: minister\n}}\n\npower p {{\n'
+           '    threats: sec\n    capabilities: cap\n    requires: minister\n{0}}}\n')
+    old, new = tmp_path / "old.auth", tmp_path / "new.auth"
+    old.write_text(law.format(""))
+    new.write_text(law.format('    cites: ""\n'))
+    assert [str(c) for c in structural_diff(_load(old), _load(new))] == [
+        '~ power `p`: cites: (none) -> ""']
+    assert main(["diff", str(old), str(new), "--json"]) == 0
+    (change,) = json.loads(capsys.readouterr().out)["structural"]
+    assert change["fields"] == [{"field": "cites", "old": "", "new": '""'}]
+    assert structural_diff(_load(new), _load(new)) == ()
+
+
 def test_a_service_written_otherwise_is_compared_too(tmp_path: Path) -> None:
     """Dropping the only `service == "AIVD"` makes `"aivd"` (an unknown name while a condition
     names `AIVD`) an ordinary service: newly permitted, which the diff did not report."""

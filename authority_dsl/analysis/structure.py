@@ -56,9 +56,12 @@ class DeclChange:
 
 
 def render(value: object) -> str:
-    """A field value in the words of the language."""
+    """A field value in the words of the language: an empty string as `""`, so that it differs
+    from a field not given ("")."""
     if value is None:
         return ""
+    if value == "":
+        return '""'
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (frozenset, set)):
