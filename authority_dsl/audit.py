@@ -895,14 +895,18 @@ Progress = Callable[[int, int], None]  # (lines done, input bytes done)
 
 def run(laws: Sequence[Law], stream: BinaryIO, fd: int, *, jobs: int = 1, memo: bool = True,
         progress: Progress | None = None, stop: Callable[[], bool] = lambda: False,
-        ) -> tuple[Summary, bool]:
+        keep: list[object] | None = None) -> tuple[Summary, bool]:
     """Audit every line of `stream`, writing to `fd`; returns the summary and whether the run
     was stopped early (by `stop`). With several jobs, a regular file is cut into shares that
     this process and workers decide in turn (`_run_shares`); other input (a pipe) is sent to
-    workers in chunks (`_run_parallel`)."""
+    workers in chunks (`_run_parallel`). With `keep`, this process's auditor goes there rather
+    than being freed on return: a caller that ends the process next (`authority audit`) saves
+    freeing its caches one object at a time (some 0.2 s)."""
     jobs = room_for_jobs(jobs)
     if jobs <= 1:
         auditor = Auditor(laws, memo, _RECORDS_ONE_JOB)
+        if keep is not None:
+            keep.append(auditor)
         _scale_caches(_CACHES_ONE_JOB)
         try:
             return _run_one(auditor, read_chunks(stream, block=READ_BLOCK), fd, progress, stop)
@@ -913,7 +917,7 @@ def run(laws: Sequence[Law], stream: BinaryIO, fd: int, *, jobs: int = 1, memo: 
     if source is not None:
         temporary = _temporary_files(fd, 2 * jobs + 1)
         if temporary is not None:
-            return _run_shares(laws, source, jobs, temporary, fd, memo, progress, stop)
+            return _run_shares(laws, source, jobs, temporary, fd, memo, progress, stop, keep)
     chunks = read_packed(stream, block=PACKED_BLOCK)
     return _run_parallel(laws, chunks, fd, jobs, memo, progress, stop, Summary())
 
@@ -1447,7 +1451,8 @@ class _Shares:
 
 def _run_shares(laws: Sequence[Law], source: tuple[int, int, int], jobs: int,
                 temporary: list[BinaryIO], fd: int, memo: bool, progress: Progress | None,
-                stop: Callable[[], bool]) -> tuple[Summary, bool]:
+                stop: Callable[[], bool], keep: list[object] | None = None,
+                ) -> tuple[Summary, bool]:
     """Several jobs on a file: it is cut into shares of whole lines (SHARE_PART), found and
     numbered as they are handed out. This process and `jobs - 1` forked workers each decide a
     share at a time, as a single job would, into one of the temporary files; this process writes
@@ -1478,6 +1483,8 @@ def _run_shares(laws: Sequence[Law], source: tuple[int, int, int], jobs: int,
             state.workers.append(worker)
             state.connections.append(ours)
         auditor = Auditor(laws, memo, _RECORDS_SHARE)
+        if keep is not None:
+            keep.append(auditor)
 
         def own_progress(lines: int, size: int) -> None:
             counts[0] += lines

@@ -760,3 +760,40 @@ def test_a_record_names_no_id_that_is_given_twice(tmp_path: Path) -> None:
     assert [r["code"] for r in got] == ["duplicate-key"] * 3
     assert [r["error"].split(":")[0] for r in got] == ["$"] * 3
     assert [r.get("operation") for r in got] == [None, None, "one"]
+
+
+# ---- the end of the process -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_run_keeps_its_auditor_when_asked(tmp_path: Path, v1: Law, jobs: int) -> None:
+    """`keep` receives this process's auditor (the command ends the process without freeing
+    it); without `keep`, nothing outlives the run."""
+    ops = tmp_path / "ops.jsonl"
+    ops.write_bytes(b"".join(gen_ops().generate([V1], 3000, seed=3, malformed=0.0)))
+    kept: list[object] = []
+    with ops.open("rb") as stream:
+        summary, stopped = audit.run([v1], stream, os.open(os.devnull, os.O_WRONLY),
+                                     jobs=jobs, keep=kept)
+    assert summary.lines == 3000 and not stopped
+    assert [type(k) for k in kept] == [Auditor]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_command_ends_with_everything_written(tmp_path: Path, jobs: str) -> None:
+    """`authority audit` ends its process without tearing the interpreter down
+    (`cli.entry`): the decisions on standard output and the summary on standard error are
+    whole, and the status is the audit's."""
+    ops = tmp_path / "ops.jsonl"
+    lines = list(gen_ops().generate([V1], 5000, seed=4, malformed=0.02))
+    ops.write_bytes(b"".join(lines))
+    result = subprocess.run(
+        [sys.executable, "-m", "authority_dsl", "audit", "--no-progress", "--jobs", jobs,
+         str(V1), str(ops)], capture_output=True, timeout=300, check=False)
+    assert result.returncode == 1  # the malformed lines
+    out = result.stdout.decode().splitlines()
+    assert [json.loads(line)["line"] for line in out] == list(range(1, len(lines) + 1))
+    err = " ".join(result.stderr.decode().split())
+    assert err.startswith(f"{len(lines):,} lines in ")
+    assert "error records code" in err and "invalid-json" in err  # the last table
+    assert "Traceback" not in err

@@ -173,4 +173,18 @@ def _failed(exc: OSError) -> int:
 
 
 def entry() -> None:
-    sys.exit(main())
+    """The `authority` command. After an audit, the process ends without tearing down the
+    interpreter: freeing the caches of a long audit one object at a time took some 0.3 s at the
+    end of every run, the whole of it with `--jobs 2` while the worker had already ended. Nothing
+    is lost by it: the decisions are written with `os.write` and their file closed, and standard
+    output and error are flushed here."""
+    from . import common
+
+    common.KEPT_UNTIL_EXIT = []
+    code = main()
+    if common.KEPT_UNTIL_EXIT:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)

@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from ..diagnostics import os_reason
+from . import common
 from .common import count, file_name, input_files, same_file
 
 if TYPE_CHECKING:
@@ -238,7 +239,7 @@ def _audit(console: Console, laws: Sequence[Law], stream: BinaryIO, fd: int,
             result = _with_progress(console, laws, stream, fd, args, total, stop)
         else:
             result = audit_run(laws, stream, fd, jobs=args.jobs, memo=not args.no_memo,
-                               stop=stop)
+                               stop=stop, keep=common.KEPT_UNTIL_EXIT)
     finally:
         sys.unraisablehook = unraisable
         for signum, handler in previous.items():
@@ -291,7 +292,7 @@ def _with_progress(console: Console, laws: Sequence[Law], stream: BinaryIO, fd: 
             progress.update(task, advance=size, lines=done, refresh=due)
 
         return audit_run(laws, stream, fd, jobs=args.jobs, memo=not args.no_memo,
-                         progress=advance, stop=stop)
+                         progress=advance, stop=stop, keep=common.KEPT_UNTIL_EXIT)
 
 
 def _print_summary(console: Console, summary: Summary, elapsed: float, jobs: int,

@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from ..model import Law
 
 
+# What a command keeps for the rest of the process (`authority audit`: its auditor and caches),
+# so that `entry` can end the process without freeing it; None where the process goes on after
+# the command (`main` called from Python, tests).
+KEPT_UNTIL_EXIT: list[object] | None = None
+
+
 def count(least: int) -> Callable[[str], int]:
     """An argparse type: a whole number, at least `least` (a usage error otherwise)."""
     def parse(text: str) -> int:
