@@ -42,13 +42,15 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 class _Marked(dict):  # type: ignore[type-arg]
-    """An object as `repeated_key` reads it: with the keys it gives twice, in the order of their
+    """An object as `mark_repeats` reads it: with the keys it gives twice, in the order of their
     second mention."""
 
     again: tuple[str, ...] = ()
 
 
-def _marked(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def mark_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A `json.loads` hook: each object as a dict that remembers the keys it gives twice, for
+    `repeated_in`."""
     value = _Marked(pairs)
     if len(value) != len(pairs):
         seen: set[str] = set()
@@ -78,9 +80,14 @@ def repeated_key(text: str | bytes) -> Repeated | None:
     if deeper_than(text.encode() if isinstance(text, str) else text, MAX_DEPTH):
         return None
     try:
-        value = json.loads(text, object_pairs_hook=_marked)
+        value = json.loads(text, object_pairs_hook=mark_repeats)
     except ValueError:
         return None
+    return repeated_in(value)
+
+
+def repeated_in(value: object) -> Repeated | None:
+    """`repeated_key` of a value decoded with `mark_repeats`."""
     found = find_in_json(value, lambda part, where: (where, part.again[0]) if isinstance(
         part, _Marked) and part.again else None)
     if found is None:
@@ -156,5 +163,5 @@ except ImportError:  # not built: the same answers, a byte at a time
         return False
 
 
-__all__ = ["MAX_DEPTH", "Repeated", "count_lines", "deeper_than", "find_in_json", "member",
-           "repeated_key", "repeats_a_key", "split_lines"]
+__all__ = ["MAX_DEPTH", "Repeated", "count_lines", "deeper_than", "find_in_json", "mark_repeats",
+           "member", "repeated_in", "repeated_key", "repeats_a_key", "split_lines"]

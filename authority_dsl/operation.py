@@ -16,7 +16,15 @@ from msgspec.structs import astuple
 
 from . import ast
 from .durations import Duration, parse_date, parse_duration
-from .lines import MAX_DEPTH, deeper_than, find_in_json, member, repeated_key, repeats_a_key
+from .lines import (
+    MAX_DEPTH,
+    deeper_than,
+    find_in_json,
+    mark_repeats,
+    member,
+    repeated_in,
+    repeats_a_key,
+)
 
 MAX_LIST = 1000
 MAX_TEXT = 1000
@@ -129,7 +137,8 @@ def loads(text: str) -> Operation:
     if deeper_than(text.encode("utf-8", "surrogatepass"), MAX_DEPTH):
         raise OperationError("$", "invalid JSON: nested too deeply")
     try:
-        value = json.loads(text)
+        # Read once: each object remembers any key it gives twice (refused below).
+        value = json.loads(text, object_pairs_hook=mark_repeats)
     except json.JSONDecodeError as exc:
         raise OperationError(f"line {exc.lineno} column {exc.colno}",
                              f"invalid JSON: {exc.msg.lower()}") from None
@@ -142,7 +151,7 @@ def loads(text: str) -> Operation:
         where = surrogate_path(value)
         if where is not None:
             raise OperationError(where, LONE_SURROGATE)
-    repeated = repeated_key(text)
+    repeated = repeated_in(value)
     if repeated is not None:
         raise OperationError(repeated.path, repeated_key_message(repeated.key))
     return from_json(value)

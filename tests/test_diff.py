@@ -380,18 +380,22 @@ def test_a_threat_window_is_compared_as_declared(tmp_path: Path) -> None:
     assert _load(old).threats["b"].in_force == _load(old).threats["a"].valid
 
 
+# A law of one power, with more of the power's body in place of `{0}`.
+ONE_POWER = ('law "S" {\n    version: "1"\n}\n\nthreat sec\n\ncapability cap_a {\n'
+             '    intrusion: 3\n}\n\nsafeguard minister {\n    by: minister\n}\n\n'
+             'safeguard court {\n    by: court\n}\n\npower p1 {\n    threats: sec\n'
+             '    capabilities: cap_a\n    requires: minister\n{0}}\n')
+
+
 def test_an_empty_citation_differs_from_none(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     """`cites: ""` and no `cites` read the same to the evaluator, but not to a drafter: the
     structural diff shows the change, in text and JSON."""
-    law = ('law "C" {{\n    version: "1"\n}}\n\nthreat sec\n\ncapability cap {{\n'
-           '    intrusion: 3\n}}\n\nsafeguard minister {{\n    by: minister\n}}\n\npower p {{\n'
-           '    threats: sec\n    capabilities: cap\n    requires: minister\n{0}}}\n')
     old, new = tmp_path / "old.auth", tmp_path / "new.auth"
-    old.write_text(law.format(""))
-    new.write_text(law.format('    cites: ""\n'))
+    old.write_text(ONE_POWER.replace("{0}", ""))
+    new.write_text(ONE_POWER.replace("{0}", '    cites: ""\n'))
     assert [str(c) for c in structural_diff(_load(old), _load(new))] == [
-        '~ power `p`: cites: (none) -> ""']
+        '~ power `p1`: cites: (none) -> ""']
     assert main(["diff", str(old), str(new), "--json"]) == 0
     (change,) = json.loads(capsys.readouterr().out)["structural"]
     assert change["fields"] == [{"field": "cites", "old": "", "new": '""'}]
@@ -401,13 +405,9 @@ def test_an_empty_citation_differs_from_none(tmp_path: Path,
 def test_a_service_written_otherwise_is_compared_too(tmp_path: Path) -> None:
     """Dropping the only `service == "AIVD"` makes `"aivd"` (an unknown name while a condition
     names `AIVD`) an ordinary service: newly permitted, which the diff did not report."""
-    law = ('law "S" {\n    version: "1"\n}\n\nthreat sec\n\ncapability cap_a {\n    intrusion: 3\n'
-           '}\n\nsafeguard minister {\n    by: minister\n}\n\nsafeguard court {\n    by: court\n'
-           '}\n\npower p1 {\n    threats: sec\n    capabilities: cap_a\n    requires: minister\n'
-           '{0}}\n')
     old, new = tmp_path / "old.auth", tmp_path / "new.auth"
-    old.write_text(law.replace("{0}", '    when service == "AIVD" requires court\n'))
-    new.write_text(law.replace("{0}", ""))
+    old.write_text(ONE_POWER.replace("{0}", '    when service == "AIVD" requires court\n'))
+    new.write_text(ONE_POWER.replace("{0}", ""))
     for a, b, kind in ((old, new, "newly permitted"), (new, old, "newly denied")):
         result = diff(_load(a), _load(b))
         groups = result.semantic.groups
